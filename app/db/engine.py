@@ -1,0 +1,70 @@
+"""One async engine per process, set up for its dialect.
+
+SQLite is opened in WAL mode with ``synchronous=FULL`` (a 2xx means durable), foreign keys
+on and a busy timeout. Every SQLite transaction starts with ``BEGIN IMMEDIATE`` so that it
+takes the write lock up front instead of failing with ``database is locked`` when it
+upgrades a read to a write. Within one process the pool holds a single connection, so
+requests queue for it in asyncio instead of spinning in SQLite's busy handler; other
+processes on the same file wait through the busy timeout.
+"""
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from app.config import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(settings)
+    if url.get_backend_name() == "postgresql":
+        return _create_postgresql_engine(settings)
+    raise ValueError(f"unsupported database: {url.get_backend_name()}")
+
+
+def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
+    engine = create_async_engine(
+        settings.database_url,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=120,
+        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+    )
+    busy_timeout_ms = settings.sqlite_busy_timeout_ms
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy, so that "begin" below decides how it starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _create_postgresql_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": 10,
+            "server_settings": {
+                "statement_timeout": str(settings.statement_timeout_ms),
+                "application_name": "stammkunde",
+            },
+        },
+    )

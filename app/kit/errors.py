@@ -1,0 +1,198 @@
+"""Domain errors and their one rendering: RFC 9457 ``application/problem+json``.
+
+Every error a client can see has a stable machine-readable ``code``. Services raise
+subclasses of :class:`StammkundeError`; the handlers below turn them, and framework errors
+(unknown route, wrong method, validation, oversized body), into problem responses.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with a stable ``code``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:stammkunde:problem:insufficient_points",
+                    "title": "Insufficient points",
+                    "status": 409,
+                    "detail": "The member has 40 points available; 100 were asked for.",
+                    "code": "insufficient_points",
+                }
+            ]
+        }
+    )
+
+    type: str = Field(description="A URN naming the problem type: urn:stammkunde:problem:<code>.")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable machine-readable error code.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="The offending fields, for validation errors."
+    )
+
+
+def problem_body(
+    status: int, code: str, detail: str, title: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:stammkunde:problem:{code}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    return ProblemResponse(
+        problem_body(status, code, detail, title, **extra), status_code=status, headers=headers
+    )
+
+
+class StammkundeError(Exception):
+    """Base of every error a client may see; subclasses fix ``status``, ``code`` and ``title``."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+    def to_response(self) -> ProblemResponse:
+        return problem_response(
+            self.status, self.code, self.detail, self.title, self.headers, **self.extra
+        )
+
+
+class NotFound(StammkundeError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(StammkundeError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Unprocessable(StammkundeError):
+    status = 422
+    code = "unprocessable"
+    title = "Unprocessable request"
+
+
+def error_responses(
+    *errors: type[StammkundeError], extra: Mapping[int, Sequence[str]] | None = None
+) -> dict[int | str, Any]:
+    """OpenAPI ``responses`` for a route: each status with the problem schema and its codes."""
+    codes: dict[int, list[str]] = {}
+    for error in errors:
+        codes.setdefault(error.status, []).append(error.code)
+    for status, more in (extra or {}).items():
+        codes.setdefault(status, []).extend(more)
+    return {
+        status: {
+            "model": Problem,
+            "description": f"{HTTPStatus(status).phrase}: code "
+            + " | ".join(f"`{code}`" for code in sorted(set(found))),
+        }
+        for status, found in sorted(codes.items())
+    }
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": error["type"]}
+        for error in errors
+    ]
+
+
+async def _handle_domain_error(_request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StammkundeError)
+    return exc.to_response()
+
+
+async def _handle_http_exception(_request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 404 and detail == "Not Found":
+        detail = "No resource at this path."
+    return problem_response(
+        status,
+        _HTTP_CODES.get(status, f"http_{status}"),
+        detail,
+        headers=exc.headers,
+    )
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc.errors())
+    fields = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors)
+    return problem_response(
+        422,
+        "validation_error",
+        f"The request is not valid: {fields}." if fields else "The request is not valid.",
+        "Validation error",
+        errors=errors,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StammkundeError, _handle_domain_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)

@@ -1,0 +1,73 @@
+"""The application factory: ``uvicorn --factory app.main:create_app``."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api import router as api_router
+from app.config import Settings, get_settings, resolve_secret_key
+from app.db.engine import create_engine
+from app.db.migrations import head_revision
+from app.db.session import create_sessionmaker
+from app.kit.errors import install_error_handlers
+from app.kit.logging import configure_logging
+from app.kit.middleware import RequestContextMiddleware
+from app.kit.openapi import build_openapi, operation_id
+from app.kit.ratelimit import RateLimiter
+from app.kit.runtime import Runtime
+from app.ops.router import router as ops_router
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Points, rewards, vouchers and gift codes for merchants' loyalty programmes.
+
+Every `/v1` call is authenticated with an API key: `Authorization: Bearer stk_…`. Keys carry
+scopes (`pos`, `shop`, `partner`, `admin`); `admin` keys may call everything.
+Errors are `application/problem+json` (RFC 9457) with a stable `code`.
+Writes that move points or change a voucher or gift take an `Idempotency-Key` header:
+a retry with the same key returns the first response and changes nothing.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    secret_key = resolve_secret_key(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            secret_key=secret_key,
+            rate_limiter=RateLimiter(),
+            head_revision=head_revision(),
+        )
+        logger.info("stammkunde %s started", __version__, extra={"database": engine.dialect.name})
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Stammkunde",
+        version=__version__,
+        summary="Loyalty engine: points, rewards, vouchers and gift codes over HTTP.",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        generate_unique_id_function=operation_id,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(ops_router)
+    app.include_router(api_router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app
