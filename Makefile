@@ -15,7 +15,7 @@ $(INSTALLED): pyproject.toml
 	touch $(INSTALLED)
 
 run: $(INSTALLED)
-	$(BIN)/stammkunde serve --host $(HOST) --port $(PORT) --bootstrap-admin-key
+	STAMMKUNDE_LOG_FORMAT=$${STAMMKUNDE_LOG_FORMAT:-console} $(BIN)/stammkunde serve --host $(HOST) --port $(PORT) --demo
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check app migrations tests bench

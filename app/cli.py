@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -10,14 +11,19 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import jobs
 from app.api_keys import repository as api_key_repository
 from app.api_keys import service as api_key_service
+from app.api_keys.errors import ApiKeyNotFound
 from app.api_keys.models import Scope
 from app.config import Settings, get_settings, resolve_secret_key
 from app.db import migrations
 from app.db.engine import create_engine
 from app.db.session import create_sessionmaker
 from app.kit.pagination import MAX_LIMIT, PageParams
+from app.ledger import verify as ledger_verify
+from app.program import service as program_service
+from app.program.schemas import ProgramUpdate
 
 cli = typer.Typer(help="Stammkunde loyalty service.", no_args_is_help=True)
 apikey_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -62,9 +68,12 @@ def serve(
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Run migrations before serving.")
     ] = True,
-    bootstrap_admin_key: Annotated[
+    demo: Annotated[
         bool,
-        typer.Option(help="On first start (no API keys yet) create an admin key and print it."),
+        typer.Option(
+            help="First start of a local trial: set up the demo programme and print a new "
+            "admin key (only while no API key exists)."
+        ),
     ] = False,
 ) -> None:
     """Serve the HTTP API with uvicorn."""
@@ -72,8 +81,8 @@ def serve(
     resolve_secret_key(settings)  # fail early, and create the embedded secret before forking
     if migrate_first:
         migrations.upgrade(settings.database_url)
-    if bootstrap_admin_key:
-        _print_bootstrap_admin_key()
+    if demo:
+        _seed_demo_on_first_start(f"http://{host or settings.host}:{port or settings.port}")
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -86,23 +95,47 @@ def serve(
     )
 
 
-def _print_bootstrap_admin_key() -> None:
-    async def create_if_none(session: AsyncSession, settings: Settings) -> str | None:
+DEMO_PROGRAM = ProgramUpdate(
+    currency="EUR",
+    points_per_currency_unit=Decimal(1),
+    pending_days=0,
+    points_expiry_months=24,
+    point_value_minor=1,
+    receipt_claim_days=30,
+)
+
+
+def _seed_demo_on_first_start(base_url: str) -> None:
+    async def seed(session: AsyncSession, settings: Settings) -> str | None:
         if await api_key_repository.any_exist(session):
             return None
+        await program_service.update_program(session, DEMO_PROGRAM)
         _, key = await api_key_service.create_api_key(
-            session, resolve_secret_key(settings), "bootstrap admin", [Scope.admin]
+            session, resolve_secret_key(settings), "demo admin", [Scope.admin]
         )
         return key
 
-    key = _with_session(create_if_none)
+    key = _with_session(seed)
     if key is not None:
         typer.echo(
-            "\n  First start: an admin API key was created. It is shown only this once:\n\n"
+            "\n  First start: demo programme set up (EUR, 1 point per 1.00, 1 point = 0.01 EUR)."
+            "\n  An admin API key was created. It is shown only this once:\n\n"
             f"    {key}\n\n"
-            f"  Try: curl -H 'Authorization: Bearer {key}' http://127.0.0.1:8000/v1/api-keys\n",
+            f"  export STAMMKUNDE_KEY={key}\n"
+            f'  curl -H "Authorization: Bearer $STAMMKUNDE_KEY" {base_url}/v1/program\n',
             err=True,
         )
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Set the programme to the demo settings (EUR, 1 point per 1.00, 24 months' validity)."""
+
+    async def seed(session: AsyncSession, _settings: Settings) -> None:
+        await program_service.update_program(session, DEMO_PROGRAM)
+
+    _with_session(seed)
+    typer.echo("demo programme set up", err=True)
 
 
 @apikey_cli.command("create")
@@ -151,7 +184,55 @@ def apikey_revoke(reference: Annotated[str, typer.Argument(help="Key id or id.")
         api_key = await api_key_service.revoke_api_key(session, reference)
         return api_key.key_id
 
-    typer.echo(f"revoked {_with_session(revoke)}", err=True)
+    try:
+        key_id = _with_session(revoke)
+    except ApiKeyNotFound as error:
+        # A mistyped key id is an operator's slip, not a crash: no traceback.
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"revoked {key_id}", err=True)
+
+
+jobs_cli = typer.Typer(help="Background jobs (pending points, expiry, clean-up).")
+cli.add_typer(jobs_cli, name="jobs")
+
+
+@jobs_cli.command("run")
+def jobs_run(
+    once: Annotated[bool, typer.Option(help="Run every job once and exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between runs.")] = 60.0,
+) -> None:
+    """Run the jobs; safe next to other runners and to the served process's own jobs."""
+    settings = get_settings()
+
+    async def run() -> dict[str, int] | None:
+        engine = create_engine(settings)
+        try:
+            sessionmaker = create_sessionmaker(engine)
+            if once:
+                return await jobs.run_once(sessionmaker)
+            await jobs.run_forever(sessionmaker, interval)
+            return None
+        finally:
+            await engine.dispose()
+
+    handled = asyncio.run(run())
+    for name, count in (handled or {}).items():
+        typer.echo(f"{name}\t{count}")
+
+
+@cli.command()
+def verify() -> None:
+    """Recompute the ledger; exit 1 naming the first mismatch."""
+
+    async def check(session: AsyncSession, _settings: Settings) -> str | None:
+        return await ledger_verify.first_mismatch(session)
+
+    problem = _with_session(check)
+    if problem is not None:
+        typer.echo(f"ledger mismatch: {problem}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("ledger verified: every transaction balances, balances, chains and lots agree")
 
 
 @cli.command()

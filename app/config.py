@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./stammkunde.db"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class Environment(StrEnum):
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(default=60, ge=1)
 
     run_jobs: bool = True
+    jobs_interval_seconds: float = Field(default=60.0, gt=0)
     webhook_allow_private: bool = False
 
     @property
@@ -67,8 +69,10 @@ def resolve_secret_key(settings: Settings) -> bytes:
     """
     if settings.secret_key is not None:
         value = settings.secret_key.get_secret_value()
-        if len(value) < 32:
-            raise ConfigurationError("STAMMKUNDE_SECRET_KEY must be at least 32 characters")
+        if len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(
+                f"STAMMKUNDE_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters"
+            )
         return value.encode()
     if settings.environment is Environment.production or not settings.is_sqlite:
         raise ConfigurationError(
@@ -83,7 +87,15 @@ def resolve_secret_key(settings: Settings) -> bytes:
     else:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+    value = path.read_text().strip()
+    # An empty file is what a crash between creating and writing it leaves behind; an empty
+    # HMAC key would make every stored key hash computable by anyone.
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(
+            f"{path} holds no usable secret (under {MIN_SECRET_KEY_LENGTH} characters); "
+            "delete it to have a new one generated, or set STAMMKUNDE_SECRET_KEY"
+        )
+    return value.encode()
 
 
 @lru_cache

@@ -1,12 +1,14 @@
 """The application factory: ``uvicorn --factory app.main:create_app``."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import __version__
+from app import __version__, jobs
 from app.api import router as api_router
 from app.config import Settings, get_settings, resolve_secret_key
 from app.db.engine import create_engine
@@ -14,7 +16,7 @@ from app.db.migrations import head_revision
 from app.db.session import create_sessionmaker
 from app.kit.errors import install_error_handlers
 from app.kit.logging import configure_logging
-from app.kit.middleware import RequestContextMiddleware
+from app.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.kit.openapi import build_openapi, operation_id
 from app.kit.ratelimit import RateLimiter
 from app.kit.runtime import Runtime
@@ -50,9 +52,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             head_revision=head_revision(),
         )
         logger.info("stammkunde %s started", __version__, extra={"database": engine.dialect.name})
+        jobs_task = None
+        if settings.run_jobs:
+            jobs_task = asyncio.create_task(
+                jobs.run_forever(app.state.runtime.sessionmaker, settings.jobs_interval_seconds)
+            )
         try:
             yield
         finally:
+            if jobs_task is not None:
+                jobs_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs_task
             await engine.dispose()
 
     app = FastAPI(
@@ -61,11 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Loyalty engine: points, rewards, vouchers and gift codes over HTTP.",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         generate_unique_id_function=operation_id,
         redoc_url=None,
     )
     install_error_handlers(app)
+    # The body limit is ours, not FastAPI's max_body_size, so that a 413 is problem+json too;
+    # added first so that it runs inside the request context (request id, access log).
+    app.add_middleware(BodyLimitMiddleware, max_body_size=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router)
     app.include_router(api_router)

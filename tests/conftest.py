@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +19,16 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from app.api_keys import service as api_key_service
 from app.api_keys.models import Scope
 from app.config import Settings
 from app.db import migrations
+from app.db.base import utcnow
 from app.db.models import Base
+from app.ledger.models import PROGRAM_ACCOUNT_KINDS, Account, program_account_id
 from app.main import create_app
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -75,22 +78,25 @@ class TestDatabase:
     url: str
 
 
-def _worker_suffix() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def _database_name() -> str:
+    """Unique per test process, so that parallel runs on one server never meet."""
+    return f"stammkunde_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
-async def _recreate_postgres_database(server_url: str, name: str) -> str:
+async def _postgres_admin(server_url: str, *statements: str) -> None:
     url = make_url(server_url)
     conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
         database=url.database or "postgres",
     )
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -104,11 +110,15 @@ def migrated_database(
         url = f"sqlite+aiosqlite:///{path}"
     else:
         assert POSTGRES_SERVER_URL is not None
-        url = asyncio.run(
-            _recreate_postgres_database(POSTGRES_SERVER_URL, f"stammkunde_test_{_worker_suffix()}")
-        )
+        name = _database_name()
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop, f'CREATE DATABASE "{name}"'))
+        url = make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(False)
     migrations.upgrade(url)
     yield TestDatabase(backend, url)
+    if backend == "postgresql":
+        assert POSTGRES_SERVER_URL is not None
+        asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop))
 
 
 @pytest.fixture
@@ -147,6 +157,14 @@ async def _empty_tables(app: FastAPI) -> None:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # The migration's programme accounts are part of an empty database.
+        await conn.execute(
+            insert(Account),
+            [
+                {"id": program_account_id(kind), "kind": kind, "created_at": utcnow()}
+                for kind in PROGRAM_ACCOUNT_KINDS
+            ],
+        )
 
 
 @pytest.fixture
@@ -188,3 +206,26 @@ async def admin_key(app: FastAPI) -> str:
 def admin(admin_key: str) -> dict[str, str]:
     """Headers that authenticate as an admin."""
     return bearer(admin_key)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDatabase]:
+    """A new database of the parametrised kind with no schema at all (not migrated).
+
+    For tests that run the migrations themselves or look at an unmigrated database; the
+    shared session database must not be migrated down under the other tests.
+    """
+    backend: str = request.param
+    if backend == "sqlite":
+        yield TestDatabase("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+        return
+    assert POSTGRES_SERVER_URL is not None
+    name = f"{_database_name()}_{uuid.uuid4().hex[:8]}"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop, f'CREATE DATABASE "{name}"'))
+    try:
+        yield TestDatabase(
+            "postgresql", make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(False)
+        )
+    finally:
+        asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop))

@@ -20,16 +20,19 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"], route_class=UnitOfWork
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key",
     description="Creates a key with the given scopes. The whole key is in this response only; "
-    "store it at once. Scope `admin`.",
+    "store it at once. A retry with the same Idempotency-Key returns the key's details with "
+    "`key: null`: the secret is never stored. Scope `admin`.",
     responses=error_responses(*IDEMPOTENCY_ERRORS),
 )
 async def create_api_key(
-    body: ApiKeyCreate, request: Request, _admin: AdminKey, _: IdempotencyKey, session: Session
+    body: ApiKeyCreate, request: Request, _admin: AdminKey, claim: IdempotencyKey, session: Session
 ) -> ApiKeyCreated:
     api_key, whole_key = await service.create_api_key(
         session, get_runtime(request).secret_key, body.name, body.scopes
     )
-    return ApiKeyCreated(**ApiKeyRead.model_validate(api_key).model_dump(), key=whole_key)
+    created = ApiKeyRead.model_validate(api_key)
+    claim.replay_without_secret(ApiKeyCreated(**created.model_dump(), key=None))
+    return ApiKeyCreated(**created.model_dump(), key=whole_key)
 
 
 @router.get("", summary="List API keys", description="Newest first. Scope `admin`.")

@@ -29,6 +29,7 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(
-        description="The whole key, `stk_<key id>_<secret>`. Shown only in this response."
+    key: str | None = Field(
+        description="The whole key, `stk_<key id>_<secret>`. Shown only in this response; null "
+        "in an idempotent replay of it."
     )

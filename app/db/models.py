@@ -2,6 +2,25 @@
 
 from app.api_keys.models import ApiKey
 from app.db.base import Base
+from app.earning.models import Purchase, PurchaseReturn
 from app.kit.idempotency import IdempotencyRecord
+from app.ledger.models import Account, EarnLot, LedgerTransaction, LotConsumption, Posting
+from app.members.models import Member
+from app.program.models import Program
+from app.spending.models import Redemption
 
-__all__ = ["ApiKey", "Base", "IdempotencyRecord"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "EarnLot",
+    "IdempotencyRecord",
+    "LedgerTransaction",
+    "LotConsumption",
+    "Member",
+    "Posting",
+    "Program",
+    "Purchase",
+    "PurchaseReturn",
+    "Redemption",
+]

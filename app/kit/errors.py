@@ -165,8 +165,15 @@ async def _handle_domain_error(_request: Request, exc: Exception) -> ProblemResp
     return exc.to_response()
 
 
-async def _handle_http_exception(_request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, StarletteHTTPException)
+class PayloadTooLarge(StarletteHTTPException):
+    """A request body over ``max_body_bytes``; raised while the body is read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+def http_problem(exc: StarletteHTTPException) -> ProblemResponse:
+    """The problem response for a framework HTTP error (unknown route, wrong method, ...)."""
     status = exc.status_code
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 404 and detail == "Not Found":
@@ -177,6 +184,11 @@ async def _handle_http_exception(_request: Request, exc: Exception) -> ProblemRe
         detail,
         headers=exc.headers,
     )
+
+
+async def _handle_http_exception(_request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return http_problem(exc)
 
 
 async def _handle_validation_error(_request: Request, exc: Exception) -> ProblemResponse:

@@ -16,6 +16,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
@@ -74,12 +75,8 @@ class IdempotencyInProgress(StammkundeError):
     title = "Request with this idempotency key in progress"
 
 
-IDEMPOTENCY_ERRORS = (
-    IdempotencyKeyMissing,
-    IdempotencyKeyInvalid,
-    IdempotencyKeyReused,
-    IdempotencyInProgress,
-)
+OPTIONAL_IDEMPOTENCY_ERRORS = (IdempotencyKeyInvalid, IdempotencyKeyReused, IdempotencyInProgress)
+IDEMPOTENCY_ERRORS = (IdempotencyKeyMissing, *OPTIONAL_IDEMPOTENCY_ERRORS)
 
 
 class Replay(Exception):
@@ -89,9 +86,15 @@ class Replay(Exception):
         self.response = response
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Claim:
     record_id: UUID
+    # What a replay returns instead of the response, where that holds a secret shown once.
+    replay_body: bytes | None = None
+
+    def replay_without_secret(self, redacted: BaseModel) -> None:
+        """Store ``redacted`` for replays: the secret in the response is never written down."""
+        self.replay_body = redacted.model_dump_json().encode()
 
 
 def claim_of(request: Request) -> Claim | None:
@@ -226,6 +229,25 @@ async def require_idempotency_key(
 IdempotencyKey = Annotated[Claim, Depends(require_idempotency_key)]
 
 
+async def optional_idempotency_key(
+    request: Request,
+    api_key: CurrentApiKey,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            description="Optional here: with it, a retry returns the first response.",
+        ),
+    ] = None,
+) -> Claim | None:
+    if idempotency_key is None:
+        return None
+    return await require_idempotency_key(request, api_key, idempotency_key)
+
+
+OptionalIdempotencyKey = Annotated[Claim | None, Depends(optional_idempotency_key)]
+
+
 async def record_response(session: AsyncSession, claim: Claim, response: Response) -> None:
     await session.execute(
         sql_update(IdempotencyRecord)
@@ -234,7 +256,7 @@ async def record_response(session: AsyncSession, claim: Claim, response: Respons
             state=COMPLETED,
             response_status=response.status_code,
             response_media_type=response.media_type,
-            response_body=bytes(response.body),
+            response_body=claim.replay_body or bytes(response.body),
         )
         .execution_options(synchronize_session=False)
     )

@@ -1,4 +1,5 @@
-"""Request context for every HTTP request: request id, access log, metrics, last-resort 500.
+"""Request context for every HTTP request: request id, access log, metrics, last-resort 500;
+and the request body size limit.
 
 Written as plain ASGI (not BaseHTTPMiddleware) because it wraps every request on the hot path.
 """
@@ -8,10 +9,11 @@ import re
 import time
 import uuid
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.kit.errors import problem_response
+from app.kit.errors import PayloadTooLarge, http_problem, problem_response
 from app.kit.logging import request_id_var
 
 logger = logging.getLogger("app.access")
@@ -43,6 +45,26 @@ def _incoming_request_id(scope: Scope) -> str | None:
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # id() of each route (routes compare by value, so are not hashable) to its template.
+        self._templates: dict[int, str] | None = None
+
+    def _route_template(self, scope: Scope) -> str:
+        """The matched route's path template, with the prefixes of the routers including it.
+
+        Since FastAPI 0.137 ``scope["route"]`` is the route as its own router declares it,
+        without the include prefixes (fastapi#16051), so the full templates are looked up once
+        from the app's route contexts. The label must stay a template: path values would make
+        one time series per id.
+        """
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        if self._templates is None:
+            self._templates = {}
+            for context in iter_route_contexts(scope["app"].routes):
+                if context.path_format:
+                    self._templates.setdefault(id(context.original_route), context.path_format)
+        return self._templates.get(id(route)) or getattr(route, "path", None) or "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,8 +101,7 @@ class RequestContextMiddleware:
             await response(scope, receive, send_with_request_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = self._route_template(scope)
             method = scope["method"]
             REQUESTS.labels(method, template, str(status)).inc()
             LATENCY.labels(method, template).observe(elapsed)
@@ -92,3 +113,49 @@ class RequestContextMiddleware:
                 extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_body_size`` bytes with a problem+json 413.
+
+    Not Starlette's limit (FastAPI's ``max_body_size``): when a request announces an oversized
+    Content-Length, that one replaces whatever the app answered with a plain-text 413.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        announced = _content_length(scope)
+        if announced is not None and announced > self.max_body_size:
+            # Refused before any of it is read and before the app runs.
+            await http_problem(PayloadTooLarge(self.max_body_size))(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_with_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_size:
+                    # A body without Content-Length: raised where the app reads it, so the
+                    # exception handlers render it and the unit of work rolls back.
+                    raise PayloadTooLarge(self.max_body_size)
+            return message
+
+        await self.app(scope, receive_with_limit, send)

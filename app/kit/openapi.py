@@ -2,7 +2,7 @@
 
 - error responses are ``application/problem+json`` with the ``Problem`` schema, and every
   authenticated operation lists 401, 403 and 429, every operation 500;
-- the ``Idempotency-Key`` header is marked required where an operation takes it.
+- the ``Idempotency-Key`` header is marked required where an operation requires it.
 """
 
 from typing import Any
@@ -76,7 +76,9 @@ def _apply_conventions(operation: dict[str, Any]) -> None:
         if int(status) >= 400:
             response["content"] = _problem_content()
     operation["responses"] = dict(sorted(responses.items()))
+    # Routes that require the key document `idempotency_key_missing`; others take it optionally.
+    required = "idempotency_key_missing" in responses.get("400", {}).get("description", "")
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "header" and parameter.get("name") == IDEMPOTENCY_HEADER:
-            parameter["required"] = True
+            parameter["required"] = required
             parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 255}

@@ -7,7 +7,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -66,8 +66,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         parsed = datetime.fromisoformat(created_at)
         if parsed.tzinfo is None:
             raise ValueError("cursor timestamp without offset")
-        return parsed, UUID(row_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        # Converted here, so that a crafted offset that leaves the datetime range is a bad
+        # cursor (400), not an OverflowError when the query is bound (500).
+        return parsed.astimezone(UTC), UUID(row_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidCursor("The cursor is not one this service handed out.") from error
 
 

@@ -1,0 +1,276 @@
+"""Purchases earn points; returns take them back; receipts without a member wait for a claim."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.base import utcnow, uuid7
+from app.earning import repository
+from app.earning.errors import (
+    ClaimCodeInvalid,
+    ClaimCodeNotFound,
+    CurrencyMismatch,
+    PurchaseExists,
+    PurchaseNotFound,
+    ReceiptAlreadyClaimed,
+    ReceiptClaimExpired,
+    ReturnExceedsPurchase,
+)
+from app.earning.models import Purchase, PurchaseReturn
+from app.earning.rules import points_for_purchase
+from app.earning.schemas import PurchaseCreate, PurchaseReturnCreate
+from app.kit import codes
+from app.ledger import service as ledger_service
+from app.ledger.models import EarnLot, LotStatus, TransactionType
+from app.ledger.postings import proportional_points
+from app.ledger.service import MemberLedger
+from app.members import service as members
+from app.program import calendar
+from app.program.schemas import ProgramSettings, ReturnPolicy
+from app.program.service import get_program
+
+# Receipts are printed with this prefix so a till tells them from voucher and gift codes.
+CLAIM_CODE_PREFIX = "R"
+# A till's clock may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedPurchase:
+    purchase: Purchase
+    lot: EarnLot | None
+    ledger: MemberLedger | None
+    claim_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedReturn:
+    purchase_return: PurchaseReturn
+    ledger: MemberLedger | None
+
+
+def _check_currency(currency: str, program: ProgramSettings) -> None:
+    if currency != program.currency:
+        raise CurrencyMismatch(
+            f"The programme runs in {program.currency}; this purchase is in {currency}."
+        )
+
+
+async def record_purchase(
+    session: AsyncSession, server_secret: bytes, data: PurchaseCreate, now: datetime | None = None
+) -> RecordedPurchase:
+    now = now or utcnow()
+    program = await get_program(session)
+    _check_currency(data.currency, program)
+    occurred_at = min(data.occurred_at or now, now + CLOCK_SKEW)
+    member = None
+    if data.member_id is not None or data.card_number is not None:
+        member = await members.find_member(session, data.member_id, data.card_number)
+    existing = await repository.get_by_order_id(session, data.order_id)
+    if existing is not None:
+        raise PurchaseExists(
+            f"Order {data.order_id!r} is already recorded.", purchase_id=str(existing.id)
+        )
+    purchase = Purchase(
+        id=uuid7(),
+        member_id=member.id if member else None,
+        order_id=data.order_id,
+        channel=data.channel,
+        store_id=data.store_id,
+        currency=data.currency,
+        total=data.total,
+        items=[item.model_dump() for item in data.items],
+        occurred_at=occurred_at,
+        points_earned=points_for_purchase(data.total, data.currency, program),
+        returned_total=0,
+        returned_items={},
+        points_reversed=0,
+        created_at=now,
+    )
+    session.add(purchase)
+    await _flush_order(session, data.order_id)
+    claim_code = None
+    ledger = None
+    lot = None
+    if member is None:
+        claim_code = codes.generate_code(CLAIM_CODE_PREFIX)
+        canonical = codes.normalize_code(claim_code, CLAIM_CODE_PREFIX)
+        purchase.claim_code_hash = codes.hash_code(server_secret, canonical)
+        purchase.claim_code_last4 = codes.last_four(canonical)
+        purchase.claim_expires_at = calendar.end_of_local_day(
+            calendar.local_date(now, program.timezone) + timedelta(days=program.receipt_claim_days),
+            program.timezone,
+        )
+    else:
+        ledger = await ledger_service.lock(session, member.id)
+        lot = _credit(session, ledger, program, purchase, TransactionType.purchase, now)
+    await session.flush()
+    return RecordedPurchase(purchase, lot, ledger, claim_code)
+
+
+async def _flush_order(session: AsyncSession, order_id: str) -> None:
+    """Flush the new purchase; a concurrent purchase with the same order id becomes 409."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise PurchaseExists(f"Order {order_id!r} is already recorded.") from error
+
+
+def _credit(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    program: ProgramSettings,
+    purchase: Purchase,
+    type: TransactionType,
+    now: datetime,
+) -> EarnLot | None:
+    points = purchase.points_earned - purchase.points_reversed
+    if points <= 0:
+        return None
+    earned = ledger_service.earn(
+        session,
+        ledger,
+        type,
+        points,
+        available_at=calendar.available_at(purchase.occurred_at, program),
+        expires_at=calendar.expires_at(purchase.occurred_at, program),
+        now=now,
+        reference=purchase.order_id,
+        related_id=purchase.id,
+    )
+    purchase.lot_id = earned.lot.id
+    return earned.lot
+
+
+async def claim_receipt(
+    session: AsyncSession,
+    server_secret: bytes,
+    raw_code: str,
+    member_id: UUID,
+    now: datetime | None = None,
+) -> RecordedPurchase:
+    """Credit a receipt's points to a member, once, within the claim window."""
+    now = now or utcnow()
+    canonical = codes.normalize_code(raw_code, CLAIM_CODE_PREFIX, ClaimCodeInvalid)
+    purchase = await repository.get_by_claim_code_for_update(
+        session, codes.hash_code(server_secret, canonical)
+    )
+    if purchase is None:
+        raise ClaimCodeNotFound("No receipt has this claim code.")
+    if purchase.member_id is not None:
+        raise ReceiptAlreadyClaimed("This receipt's points were already credited.")
+    assert purchase.claim_expires_at is not None
+    if purchase.claim_expires_at <= now:
+        raise ReceiptClaimExpired("This receipt can no longer be claimed.")
+    member = await members.get_member(session, member_id)
+    program = await get_program(session)
+    ledger = await ledger_service.lock(session, member.id)
+    purchase.member_id = member.id
+    purchase.claimed_at = now
+    lot = _credit(session, ledger, program, purchase, TransactionType.receipt_claim, now)
+    await session.flush()
+    return RecordedPurchase(purchase, lot, ledger, None)
+
+
+def _returned_amount(purchase: Purchase, data: PurchaseReturnCreate) -> tuple[int, dict[str, int]]:
+    """The amount a return gives back, and the purchase's returned quantities after it.
+
+    By items: each item's share of the item total, applied to the paid total (so discounts
+    on the receipt are shared out proportionally).
+    """
+    if data.amount is not None:
+        if purchase.returned_total + data.amount > purchase.total:
+            raise ReturnExceedsPurchase(
+                f"Only {purchase.total - purchase.returned_total} of {purchase.total} remain "
+                "to be returned."
+            )
+        return data.amount, purchase.returned_items
+    assert data.items is not None
+    bought = Counter[str]()
+    # An item on several lines (say, a second one free) is returned at its average price.
+    line_totals = Counter[str]()
+    for line in purchase.items:
+        bought[line["sku"]] += line["quantity"]
+        line_totals[line["sku"]] += line["quantity"] * line["unit_price"]
+    returned = Counter[str](purchase.returned_items)
+    value = Fraction(0)
+    for item in data.items:
+        returned[item.sku] += item.quantity
+        if returned[item.sku] > bought[item.sku]:
+            raise ReturnExceedsPurchase(
+                f"{item.sku}: {returned[item.sku]} returned in all, {bought[item.sku]} bought."
+            )
+        value += Fraction(item.quantity * line_totals[item.sku], bought[item.sku])
+    items_value = sum(line_totals.values())
+    amount = purchase.total * value // items_value if items_value else 0
+    if all(returned[sku] == bought[sku] for sku in bought):
+        amount = purchase.total - purchase.returned_total  # the last return takes what is left
+    return min(amount, purchase.total - purchase.returned_total), dict(returned)
+
+
+async def record_return(
+    session: AsyncSession,
+    purchase_id: UUID,
+    data: PurchaseReturnCreate,
+    now: datetime | None = None,
+) -> RecordedReturn:
+    now = now or utcnow()
+    purchase = await repository.get_for_update(session, purchase_id)
+    if purchase is None:
+        raise PurchaseNotFound(f"No purchase {purchase_id}.")
+    amount, returned_items = _returned_amount(purchase, data)
+    if amount <= 0:
+        raise ReturnExceedsPurchase("This return has no value to give back.")
+    purchase.returned_total += amount
+    purchase.returned_items = returned_items
+    to_reverse = (
+        proportional_points(purchase.points_earned, purchase.total, purchase.returned_total)
+        - purchase.points_reversed
+    )
+    ledger = None
+    transaction_id = None
+    shortfall = 0
+    reversed_points = to_reverse
+    if purchase.member_id is not None and to_reverse > 0:
+        program = await get_program(session)
+        ledger = await ledger_service.lock(session, purchase.member_id)
+        lot = await repository.lot(session, purchase.lot_id)
+        reversal = await ledger_service.reverse_earned(
+            session,
+            ledger,
+            lot,
+            to_reverse,
+            allow_available=program.return_policy is not ReturnPolicy.only_pending,
+            clamp_to_balance=program.return_policy is ReturnPolicy.within_balance,
+            now=now,
+            reference=purchase.order_id,
+            related_id=purchase.id,
+        )
+        reversed_points, shortfall = reversal.points_reversed, reversal.shortfall
+        transaction_id = reversal.transaction.id if reversal.transaction else None
+    elif purchase.member_id is not None:
+        ledger = await ledger_service.lock(session, purchase.member_id)
+    # Counted as taken back even where the policy left a shortfall: it is settled.
+    purchase.points_reversed += to_reverse
+    purchase_return = PurchaseReturn(
+        purchase_id=purchase.id,
+        member_id=purchase.member_id,
+        amount=amount,
+        items=[item.model_dump() for item in data.items] if data.items else None,
+        points_reversed=reversed_points,
+        shortfall=shortfall,
+        transaction_id=transaction_id,
+        created_at=now,
+    )
+    session.add(purchase_return)
+    await session.flush()
+    return RecordedReturn(purchase_return, ledger)
+
+
+__all__ = ["LotStatus", "RecordedPurchase", "RecordedReturn"]

@@ -1,0 +1,168 @@
+"""Every query of the ledger."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.ledger.models import (
+    Account,
+    EarnLot,
+    LedgerTransaction,
+    LotConsumption,
+    LotStatus,
+    Posting,
+    TransactionType,
+)
+
+EARNING_TYPES = (
+    TransactionType.purchase,
+    TransactionType.receipt_claim,
+    TransactionType.purchase_return,
+)
+
+
+# PostgreSQL queues the waiters for a row unfairly when each holder updates it (every update
+# makes a row version with a lock queue of its own), so under a burst for one member a
+# newcomer overtakes earlier waiters, some of which then wait past the statement timeout.
+# A transaction-scoped advisory lock per member is one first-come-first-served queue.
+_MEMBER_QUEUE = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:member AS text), 0))")
+
+
+async def lock_member_accounts(session: AsyncSession, member_id: UUID) -> Sequence[Account]:
+    """The member's accounts, locked for this transaction (always in the same order)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_MEMBER_QUEUE, {"member": str(member_id)})
+    result = await session.scalars(
+        select(Account)
+        .where(Account.member_id == member_id)
+        .order_by(Account.kind)
+        .with_for_update()
+    )
+    return result.all()
+
+
+async def member_accounts(session: AsyncSession, member_id: UUID) -> Sequence[Account]:
+    result = await session.scalars(select(Account).where(Account.member_id == member_id))
+    return result.all()
+
+
+async def spendable_lots(session: AsyncSession, member_id: UUID) -> Sequence[EarnLot]:
+    result = await session.scalars(
+        select(EarnLot).where(
+            EarnLot.member_id == member_id,
+            EarnLot.status == LotStatus.available,
+            EarnLot.remaining > 0,
+        )
+    )
+    return result.all()
+
+
+async def lots_by_id(session: AsyncSession, lot_ids: Sequence[UUID]) -> dict[UUID, EarnLot]:
+    result = await session.scalars(select(EarnLot).where(EarnLot.id.in_(lot_ids)))
+    return {lot.id: lot for lot in result.all()}
+
+
+async def consumption_of(session: AsyncSession, transaction_id: UUID) -> Sequence[LotConsumption]:
+    result = await session.scalars(
+        select(LotConsumption).where(LotConsumption.transaction_id == transaction_id)
+    )
+    return result.all()
+
+
+async def due_pending_lots(
+    session: AsyncSession, member_id: UUID, now: datetime
+) -> Sequence[EarnLot]:
+    result = await session.scalars(
+        select(EarnLot).where(
+            EarnLot.member_id == member_id,
+            EarnLot.status == LotStatus.pending,
+            EarnLot.available_at <= now,
+        )
+    )
+    return result.all()
+
+
+async def due_expiring_lots(
+    session: AsyncSession, member_id: UUID, now: datetime
+) -> Sequence[EarnLot]:
+    result = await session.scalars(
+        select(EarnLot).where(
+            EarnLot.member_id == member_id,
+            EarnLot.status == LotStatus.available,
+            EarnLot.remaining > 0,
+            EarnLot.expires_at <= now,
+        )
+    )
+    return result.all()
+
+
+async def members_with_pending_due(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[UUID]:
+    result = await session.scalars(
+        select(EarnLot.member_id)
+        .where(EarnLot.status == LotStatus.pending, EarnLot.available_at <= now)
+        .group_by(EarnLot.member_id)
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def members_with_expiry_due(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[UUID]:
+    result = await session.scalars(
+        select(EarnLot.member_id)
+        .where(
+            EarnLot.status == LotStatus.available,
+            EarnLot.remaining > 0,
+            EarnLot.expires_at <= now,
+        )
+        .group_by(EarnLot.member_id)
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def expiring_lots(
+    session: AsyncSession, member_id: UUID, until: datetime
+) -> Sequence[EarnLot]:
+    result = await session.scalars(
+        select(EarnLot)
+        .where(
+            EarnLot.member_id == member_id,
+            EarnLot.remaining > 0,
+            EarnLot.expires_at.is_not(None),
+            EarnLot.expires_at <= until,
+        )
+        .order_by(EarnLot.expires_at)
+    )
+    return result.all()
+
+
+async def lifetime_earned(session: AsyncSession, member_id: UUID) -> int:
+    """Points earned from purchases and receipts (net of returns) and goodwill credits."""
+    earned = select(func.coalesce(func.sum(LedgerTransaction.points), 0)).where(
+        LedgerTransaction.member_id == member_id,
+        LedgerTransaction.type.in_(EARNING_TYPES)
+        | ((LedgerTransaction.type == TransactionType.adjustment) & (LedgerTransaction.points > 0)),
+    )
+    return int((await session.execute(earned)).scalar_one())
+
+
+def member_transactions(member_id: UUID) -> Select[LedgerTransaction]:
+    return select(LedgerTransaction).where(LedgerTransaction.member_id == member_id)
+
+
+async def transaction(session: AsyncSession, transaction_id: UUID) -> LedgerTransaction | None:
+    return await session.get(LedgerTransaction, transaction_id)
+
+
+async def postings_of(session: AsyncSession, transaction_ids: Sequence[UUID]) -> Sequence[Posting]:
+    result = await session.scalars(
+        select(Posting).where(Posting.transaction_id.in_(transaction_ids))
+    )
+    return result.all()

@@ -1,0 +1,447 @@
+"""Moving points: the only code that writes ledger transactions, postings and lots.
+
+Every operation works on a :class:`MemberLedger`, the member's accounts locked for the
+database transaction, so that one member's writes are serialised and never overspend,
+while different members never wait for each other.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.base import utcnow, uuid7
+from app.ledger import chain, repository
+from app.ledger.errors import InsufficientPoints
+from app.ledger.models import (
+    Account,
+    AccountKind,
+    EarnLot,
+    LedgerTransaction,
+    LotConsumption,
+    LotStatus,
+    Posting,
+    TransactionType,
+    program_account_id,
+)
+from app.ledger.postings import (
+    Leg,
+    LotView,
+    balance_change,
+    debt_payback,
+    is_balanced,
+    spending_order,
+    take_fifo,
+    transfer,
+)
+from app.members.errors import MemberNotFound
+
+
+@dataclass(slots=True)
+class MemberLedger:
+    member_id: UUID
+    available: Account
+    pending: Account
+
+    @property
+    def available_balance(self) -> int:
+        assert self.available.balance is not None
+        return self.available.balance
+
+    @property
+    def pending_balance(self) -> int:
+        assert self.pending.balance is not None
+        return self.pending.balance
+
+
+@dataclass(frozen=True, slots=True)
+class Earned:
+    transaction: LedgerTransaction
+    lot: EarnLot
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    transaction: LedgerTransaction | None
+    points_reversed: int
+    shortfall: int
+
+
+def open_member_accounts(session: AsyncSession, member_id: UUID) -> None:
+    session.add_all(
+        [
+            Account(
+                member_id=member_id,
+                kind=AccountKind.available,
+                balance=0,
+                entry_count=0,
+                chain_head=chain.GENESIS,
+            ),
+            Account(member_id=member_id, kind=AccountKind.pending, balance=0),
+        ]
+    )
+
+
+async def lock(session: AsyncSession, member_id: UUID) -> MemberLedger:
+    accounts = {
+        account.kind: account
+        for account in await repository.lock_member_accounts(session, member_id)
+    }
+    if AccountKind.available not in accounts:
+        raise MemberNotFound(f"No member {member_id}.")
+    return MemberLedger(member_id, accounts[AccountKind.available], accounts[AccountKind.pending])
+
+
+def _record(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    type: TransactionType,
+    legs: Sequence[Leg],
+    *,
+    points: int,
+    now: datetime,
+    reference: str | None = None,
+    reason: str | None = None,
+    related_id: UUID | None = None,
+) -> LedgerTransaction:
+    """Append one balanced transaction to the member's chain and update cached balances."""
+    if not is_balanced(legs):
+        raise ValueError(f"unbalanced legs: {legs}")
+    ledger.available.balance = ledger.available_balance + balance_change(legs, ledger.available.id)
+    ledger.pending.balance = ledger.pending_balance + balance_change(legs, ledger.pending.id)
+    assert ledger.available.entry_count is not None
+    assert ledger.available.chain_head is not None
+    transaction = LedgerTransaction(
+        id=uuid7(),
+        member_id=ledger.member_id,
+        seq=ledger.available.entry_count + 1,
+        type=type,
+        points=points,
+        available_after=ledger.available_balance,
+        pending_after=ledger.pending_balance,
+        reference=reference,
+        reason=reason,
+        related_id=related_id,
+        created_at=now,
+        prev_hash=ledger.available.chain_head,
+    )
+    transaction.hash = chain.entry_hash(
+        prev_hash=transaction.prev_hash,
+        transaction_id=transaction.id,
+        member_id=transaction.member_id,
+        seq=transaction.seq,
+        type=transaction.type,
+        points=transaction.points,
+        available_after=transaction.available_after,
+        pending_after=transaction.pending_after,
+        reference=transaction.reference,
+        related_id=transaction.related_id,
+        created_at=now,
+        legs=legs,
+    )
+    ledger.available.entry_count = transaction.seq
+    ledger.available.chain_head = transaction.hash
+    session.add(transaction)
+    session.add_all(
+        Posting(
+            transaction_id=transaction.id,
+            member_id=ledger.member_id,
+            account_id=leg.account_id,
+            side=leg.side,
+            amount=leg.amount,
+            created_at=now,
+        )
+        for leg in legs
+    )
+    return transaction
+
+
+def earn(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    type: TransactionType,
+    points: int,
+    *,
+    expires_at: datetime | None,
+    available_at: datetime | None = None,
+    source: AccountKind = AccountKind.issued,
+    now: datetime | None = None,
+    reference: str | None = None,
+    reason: str | None = None,
+    related_id: UUID | None = None,
+) -> Earned:
+    """Credit ``points`` as a new lot: pending until ``available_at`` if that is still ahead.
+
+    Points credited to available first pay back a negative balance left by a return.
+    """
+    now = now or utcnow()
+    if available_at is not None and available_at > now:
+        target, status, remaining = ledger.pending.id, LotStatus.pending, points
+    else:
+        payback = debt_payback(ledger.available_balance, points)
+        target, status, remaining = ledger.available.id, LotStatus.available, points - payback
+        available_at = None
+    transaction = _record(
+        session,
+        ledger,
+        type,
+        transfer(program_account_id(source), target, points),
+        points=points,
+        now=now,
+        reference=reference,
+        reason=reason,
+        related_id=related_id,
+    )
+    lot = EarnLot(
+        id=uuid7(),
+        member_id=ledger.member_id,
+        transaction_id=transaction.id,
+        points=points,
+        remaining=remaining,
+        status=status,
+        available_at=available_at,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    session.add(lot)
+    return Earned(transaction, lot)
+
+
+def _lot_view(lot: EarnLot) -> LotView:
+    return LotView(lot.id, lot.remaining, lot.expires_at, lot.created_at)
+
+
+async def spend(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    type: TransactionType,
+    points: int,
+    *,
+    destination: AccountKind,
+    now: datetime | None = None,
+    reference: str | None = None,
+    reason: str | None = None,
+    related_id: UUID | None = None,
+) -> LedgerTransaction:
+    """Debit available points first-expiring-first, remembering which lots paid."""
+    if points > ledger.available_balance:
+        raise InsufficientPoints(
+            f"The member has {max(ledger.available_balance, 0)} points available; "
+            f"{points} were asked for.",
+            available=max(ledger.available_balance, 0),
+            requested=points,
+        )
+    now = now or utcnow()
+    lots = {lot.id: lot for lot in await repository.spendable_lots(session, ledger.member_id)}
+    taken = take_fifo([_lot_view(lot) for lot in lots.values()], points)
+    if sum(take for _, take in taken) != points:
+        raise RuntimeError(f"lots of member {ledger.member_id} do not cover its balance")
+    transaction = _record(
+        session,
+        ledger,
+        type,
+        transfer(ledger.available.id, program_account_id(destination), points),
+        points=-points,
+        now=now,
+        reference=reference,
+        reason=reason,
+        related_id=related_id,
+    )
+    for lot_id, take in taken:
+        lots[lot_id].remaining -= take
+        session.add(
+            LotConsumption(
+                member_id=ledger.member_id,
+                transaction_id=transaction.id,
+                lot_id=lot_id,
+                points=take,
+                created_at=now,
+            )
+        )
+    return transaction
+
+
+async def restore(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    spent: LedgerTransaction,
+    type: TransactionType,
+    *,
+    source: AccountKind,
+    now: datetime | None = None,
+    reference: str | None = None,
+    related_id: UUID | None = None,
+) -> LedgerTransaction:
+    """Give back what ``spent`` took, into the lots it took from (with their expiry).
+
+    A lot already past its expiry is restored too; the expiry job then expires it.
+    """
+    now = now or utcnow()
+    consumed = await repository.consumption_of(session, spent.id)
+    points = sum(entry.points for entry in consumed)
+    payback = debt_payback(ledger.available_balance, points)
+    transaction = _record(
+        session,
+        ledger,
+        type,
+        transfer(program_account_id(source), ledger.available.id, points),
+        points=points,
+        now=now,
+        reference=reference,
+        related_id=related_id,
+    )
+    lots = await repository.lots_by_id(session, [entry.lot_id for entry in consumed])
+    by_lot = {entry.lot_id: entry.points for entry in consumed}
+    # What pays back a negative balance is not restored; take it from the soonest-expiring.
+    for view in spending_order(_lot_view(lot) for lot in lots.values()):
+        withheld = min(payback, by_lot[view.id])
+        payback -= withheld
+        lots[view.id].remaining += by_lot[view.id] - withheld
+    return transaction
+
+
+async def reverse_earned(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    lot: EarnLot | None,
+    points: int,
+    *,
+    allow_available: bool,
+    clamp_to_balance: bool,
+    now: datetime | None = None,
+    reference: str | None = None,
+    related_id: UUID | None = None,
+) -> Reversal:
+    """Take back points a purchase earned: from its pending lot first, then from available.
+
+    Points already spent take the available balance below zero unless
+    ``clamp_to_balance`` (then the rest is a shortfall) or not ``allow_available``.
+    """
+    now = now or utcnow()
+    from_pending = min(points, lot.remaining) if lot and lot.status == LotStatus.pending else 0
+    rest = points - from_pending
+    if not allow_available:
+        from_available = 0
+    elif clamp_to_balance:
+        from_available = min(rest, max(ledger.available_balance, 0))
+    else:
+        from_available = rest
+    reversed_points = from_pending + from_available
+    if reversed_points == 0:
+        return Reversal(None, 0, points)
+    legs: list[Leg] = []
+    issued = program_account_id(AccountKind.issued)
+    if from_pending:
+        legs += transfer(ledger.pending.id, issued, from_pending)
+        assert lot is not None
+        lot.remaining -= from_pending
+    if from_available:
+        legs += transfer(ledger.available.id, issued, from_available)
+        await _take_from_lots(
+            session, ledger, lot, min(from_available, max(ledger.available_balance, 0))
+        )
+    transaction = _record(
+        session,
+        ledger,
+        TransactionType.purchase_return,
+        legs,
+        points=-reversed_points,
+        now=now,
+        reference=reference,
+        related_id=related_id,
+    )
+    return Reversal(transaction, reversed_points, points - reversed_points)
+
+
+async def _take_from_lots(
+    session: AsyncSession, ledger: MemberLedger, own_lot: EarnLot | None, points: int
+) -> None:
+    """Reduce lots by ``points``: the purchase's own lot first, then first-expiring-first."""
+    if own_lot is not None and own_lot.status == LotStatus.available:
+        take = min(own_lot.remaining, points)
+        own_lot.remaining -= take
+        points -= take
+    if points == 0:
+        return
+    lots = {lot.id: lot for lot in await repository.spendable_lots(session, ledger.member_id)}
+    for lot_id, take in take_fifo([_lot_view(lot) for lot in lots.values()], points):
+        lots[lot_id].remaining -= take
+
+
+def release_pending(
+    session: AsyncSession, ledger: MemberLedger, lots: Sequence[EarnLot], now: datetime
+) -> LedgerTransaction | None:
+    """Make due pending lots available, in one transaction."""
+    points = sum(lot.remaining for lot in lots)
+    transaction = None
+    if points:
+        payback = debt_payback(ledger.available_balance, points)
+        transaction = _record(
+            session,
+            ledger,
+            TransactionType.pending_release,
+            transfer(ledger.pending.id, ledger.available.id, points),
+            points=0,
+            now=now,
+        )
+        for lot in lots:
+            withheld = min(payback, lot.remaining)
+            payback -= withheld
+            lot.remaining -= withheld
+    for lot in lots:
+        lot.status = LotStatus.available
+        lot.available_at = lot.available_at or now
+    return transaction
+
+
+def expire(
+    session: AsyncSession, ledger: MemberLedger, lots: Sequence[EarnLot], now: datetime
+) -> LedgerTransaction | None:
+    """Move what is left of expired lots to the expired account, in one transaction."""
+    points = sum(lot.remaining for lot in lots)
+    if points == 0:
+        return None
+    transaction = _record(
+        session,
+        ledger,
+        TransactionType.expiry,
+        transfer(ledger.available.id, program_account_id(AccountKind.expired), points),
+        points=-points,
+        now=now,
+    )
+    for lot in lots:
+        lot.remaining = 0
+    return transaction
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceView:
+    available: int
+    pending: int
+    lifetime_earned: int
+    expiring: list[tuple[int, datetime]]
+
+
+EXPIRING_WINDOW = timedelta(days=90)
+
+
+async def balance(
+    session: AsyncSession, member_id: UUID, now: datetime | None = None
+) -> BalanceView:
+    """The member's balance and the points that expire in the next 90 days, by expiry."""
+    now = now or utcnow()
+    accounts = {a.kind: a for a in await repository.member_accounts(session, member_id)}
+    if AccountKind.available not in accounts:
+        raise MemberNotFound(f"No member {member_id}.")
+    expiring: dict[datetime, int] = {}
+    for lot in await repository.expiring_lots(session, member_id, now + EXPIRING_WINDOW):
+        assert lot.expires_at is not None
+        expiring[lot.expires_at] = expiring.get(lot.expires_at, 0) + lot.remaining
+    return BalanceView(
+        available=accounts[AccountKind.available].balance or 0,
+        pending=accounts[AccountKind.pending].balance or 0,
+        lifetime_earned=await repository.lifetime_earned(session, member_id),
+        expiring=[(points, at) for at, points in sorted(expiring.items())],
+    )

@@ -1,0 +1,178 @@
+"""`stammkunde verify`: recompute the ledger and report the first thing that does not add up.
+
+Checks that every transaction balances, every cached balance equals the sum of its
+postings, every member's hash chain is unbroken and matches its head, and the lots hold
+exactly the spendable and pending points.
+"""
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.ledger import chain
+from app.ledger.models import (
+    Account,
+    AccountKind,
+    EarnLot,
+    LedgerTransaction,
+    LotStatus,
+    Posting,
+    Side,
+)
+from app.ledger.postings import Leg, balance_change
+
+MEMBER_BATCH = 500
+
+_signed = case((Posting.side == Side.credit, Posting.amount), else_=-Posting.amount)
+
+
+async def first_mismatch(session: AsyncSession) -> str | None:
+    for check in (_unbalanced_transaction, _wrong_cached_balance):
+        problem = await check(session)
+        if problem is not None:
+            return problem
+    async for member_id in _member_ids(session):
+        problem = await _member_chain_and_lots(session, member_id)
+        if problem is not None:
+            return problem
+    return None
+
+
+async def _unbalanced_transaction(session: AsyncSession) -> str | None:
+    row = (
+        await session.execute(
+            select(Posting.transaction_id, func.sum(_signed))
+            .group_by(Posting.transaction_id)
+            .having(func.sum(_signed) != 0)
+            .limit(1)
+        )
+    ).first()
+    if row is not None:
+        return f"transaction {row[0]}: postings do not balance (credits - debits = {row[1]})"
+    orphan = await session.scalar(
+        select(LedgerTransaction.id)
+        .where(~select(Posting.id).where(Posting.transaction_id == LedgerTransaction.id).exists())
+        .limit(1)
+    )
+    if orphan is not None:
+        return f"transaction {orphan}: has no postings"
+    return None
+
+
+async def _wrong_cached_balance(session: AsyncSession) -> str | None:
+    sums = (
+        select(Posting.account_id, func.sum(_signed).label("total"))
+        .group_by(Posting.account_id)
+        .subquery()
+    )
+    row = (
+        await session.execute(
+            select(Account.id, Account.member_id, Account.kind, Account.balance, sums.c.total)
+            .outerjoin(sums, sums.c.account_id == Account.id)
+            .where(
+                Account.member_id.is_not(None),
+                Account.balance != func.coalesce(sums.c.total, 0),
+            )
+            .limit(1)
+        )
+    ).first()
+    if row is not None:
+        return (
+            f"member {row.member_id}: {row.kind} balance is {row.balance}, "
+            f"its postings sum to {row.total or 0}"
+        )
+    return None
+
+
+async def _member_ids(session: AsyncSession) -> AsyncIterator[UUID]:
+    after: UUID | None = None
+    while True:
+        statement = select(Account.member_id).where(Account.kind == AccountKind.available)
+        if after is not None:
+            statement = statement.where(Account.member_id > after)
+        batch = [
+            member_id
+            for member_id in (
+                await session.scalars(statement.order_by(Account.member_id).limit(MEMBER_BATCH))
+            ).all()
+            if member_id is not None
+        ]
+        if not batch:
+            return
+        for member_id in batch:
+            yield member_id
+        after = batch[-1]
+
+
+async def _member_chain_and_lots(session: AsyncSession, member_id: UUID) -> str | None:
+    accounts = {
+        a.kind: a
+        for a in (await session.scalars(select(Account).where(Account.member_id == member_id)))
+    }
+    available, pending = accounts[AccountKind.available], accounts[AccountKind.pending]
+    transactions = (
+        await session.scalars(
+            select(LedgerTransaction)
+            .where(LedgerTransaction.member_id == member_id)
+            .order_by(LedgerTransaction.seq)
+        )
+    ).all()
+    legs: dict[UUID, list[Leg]] = defaultdict(list)
+    for posting in await session.scalars(select(Posting).where(Posting.member_id == member_id)):
+        legs[posting.transaction_id].append(
+            Leg(posting.account_id, Side(posting.side), posting.amount)
+        )
+    prev_hash, running_available, running_pending = chain.GENESIS, 0, 0
+    for expected_seq, entry in enumerate(transactions, start=1):
+        where = f"member {member_id}: entry {entry.id} (seq {entry.seq})"
+        if entry.seq != expected_seq:
+            return f"{where}: sequence gap, expected seq {expected_seq}"
+        if entry.prev_hash != prev_hash:
+            return f"{where}: does not link to the previous entry's hash"
+        running_available += balance_change(legs[entry.id], available.id)
+        running_pending += balance_change(legs[entry.id], pending.id)
+        if (entry.available_after, entry.pending_after) != (running_available, running_pending):
+            return f"{where}: balances after it do not follow from the postings"
+        recomputed = chain.entry_hash(
+            prev_hash=entry.prev_hash,
+            transaction_id=entry.id,
+            member_id=entry.member_id,
+            seq=entry.seq,
+            type=entry.type,
+            points=entry.points,
+            available_after=entry.available_after,
+            pending_after=entry.pending_after,
+            reference=entry.reference,
+            related_id=entry.related_id,
+            created_at=entry.created_at,
+            legs=legs[entry.id],
+        )
+        if recomputed != entry.hash:
+            return f"{where}: hash does not match its contents (the entry was altered)"
+        prev_hash = entry.hash
+    if available.chain_head != prev_hash or available.entry_count != len(transactions):
+        return f"member {member_id}: chain head does not match the last entry"
+    return await _lots_match(session, member_id, available.balance or 0, pending.balance or 0)
+
+
+async def _lots_match(
+    session: AsyncSession, member_id: UUID, available: int, pending: int
+) -> str | None:
+    rows = (
+        await session.execute(
+            select(EarnLot.status, func.coalesce(func.sum(EarnLot.remaining), 0))
+            .where(EarnLot.member_id == member_id)
+            .group_by(EarnLot.status)
+        )
+    ).all()
+    remaining = {status: int(total) for status, total in rows}
+    in_available = remaining.get(LotStatus.available, 0)
+    in_pending = remaining.get(LotStatus.pending, 0)
+    if in_available != max(available, 0):
+        return f"member {member_id}: available lots hold {in_available}, the balance is {available}"
+    if in_pending != pending:
+        return f"member {member_id}: pending lots hold {in_pending}, the balance is {pending}"
+    return None

@@ -1,0 +1,27 @@
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, CreatedAtMixin, IdMixin, utcnow
+
+
+class MemberStatus(StrEnum):
+    active = "active"
+
+
+class Member(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "member"
+    __table_args__ = (Index("ix_member_created_at_id", "created_at", "id"),)
+
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    card_number: Mapped[str] = mapped_column(String(19), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    birthdate: Mapped[date | None]
+    referral_code: Mapped[str] = mapped_column(String(16), unique=True)
+    referred_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("member.id"))
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.active)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,77 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, status
+
+from app.api_keys.models import ApiKey, Scope
+from app.kit.auth import require_scope
+from app.kit.errors import error_responses
+from app.kit.idempotency import OPTIONAL_IDEMPOTENCY_ERRORS, OptionalIdempotencyKey
+from app.kit.pagination import Page, PageQuery
+from app.kit.uow import Session, UnitOfWorkRoute
+from app.members import service
+from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
+from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
+
+router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
+
+Reader = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop, Scope.partner))]
+Writer = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Enrol a member",
+    description="Creates a member with a card number (generated when not given) and a referral "
+    "code. Scopes `pos`, `shop`.",
+    responses=error_responses(MemberExists, ReferralCodeUnknown, *OPTIONAL_IDEMPOTENCY_ERRORS),
+)
+async def create_member(
+    body: MemberCreate, _key: Writer, _: OptionalIdempotencyKey, session: Session
+) -> MemberRead:
+    return MemberRead.model_validate(await service.create_member(session, body))
+
+
+@router.get(
+    "",
+    summary="List or look up members",
+    description="Newest first; filter by `card_number`, `external_id` or `email` to look one "
+    "up. Scopes `pos`, `shop`, `partner`.",
+)
+async def list_members(
+    _key: Reader,
+    page: PageQuery,
+    session: Session,
+    card_number: Annotated[str | None, Query(max_length=19)] = None,
+    external_id: Annotated[str | None, Query(max_length=100)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+) -> Page[MemberRead]:
+    members, next_cursor = await service.list_members(
+        session, page, card_number, external_id, email.strip().lower() if email else None
+    )
+    return Page[MemberRead](
+        items=[MemberRead.model_validate(m) for m in members], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{member_id}",
+    summary="Get a member",
+    description="Scopes `pos`, `shop`, `partner`.",
+    responses=error_responses(MemberNotFound),
+)
+async def get_member(member_id: UUID, _key: Reader, session: Session) -> MemberRead:
+    return MemberRead.model_validate(await service.get_member(session, member_id))
+
+
+@router.patch(
+    "/{member_id}",
+    summary="Update a member",
+    description="Fields given replace the current value. Scopes `pos`, `shop`.",
+    responses=error_responses(MemberNotFound, MemberExists),
+)
+async def update_member(
+    member_id: UUID, body: MemberUpdate, _key: Writer, session: Session
+) -> MemberRead:
+    return MemberRead.model_validate(await service.update_member(session, member_id, body))

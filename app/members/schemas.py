@@ -1,0 +1,82 @@
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from app.members.cards import is_valid_card_number
+
+
+def _card_number(value: str) -> str:
+    if not is_valid_card_number(value):
+        raise ValueError("not a card number: 8 to 19 digits ending in a Luhn check digit")
+    return value
+
+
+def _lower(value: str) -> str:
+    return value.strip().lower()
+
+
+CardNumber = Annotated[str, Field(examples=["2712345678901236"]), AfterValidator(_card_number)]
+Email = Annotated[EmailStr, AfterValidator(_lower)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MemberCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"email": "anna@example.com", "name": "Anna Schmidt", "external_id": "crm-4711"}
+            ]
+        },
+    )
+
+    external_id: ExternalId | None = None
+    card_number: CardNumber | None = Field(
+        default=None, description="A printed card's number; generated when left out."
+    )
+    email: Email | None = None
+    name: Name | None = None
+    birthdate: date | None = None
+    referral_code: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The referral code of the member who recommended us.",
+    )
+
+
+class MemberUpdate(BaseModel):
+    """Fields given replace the current value; ``null`` clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: ExternalId | None = None
+    card_number: CardNumber | None = None
+    email: Email | None = None
+    name: Name | None = None
+    birthdate: date | None = None
+
+    @model_validator(mode="after")
+    def _card_number_not_cleared(self) -> "MemberUpdate":
+        if "card_number" in self.model_fields_set and self.card_number is None:
+            raise ValueError("card_number cannot be cleared; give the new card's number")
+        return self
+
+
+class MemberRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    external_id: str | None
+    card_number: str
+    email: str | None
+    name: str | None
+    birthdate: date | None
+    referral_code: str
+    referred_by_id: UUID | None
+    tier: str | None = None
+    status: str
+    created_at: datetime
+    updated_at: datetime

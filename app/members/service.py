@@ -1,0 +1,115 @@
+import secrets
+from collections.abc import Callable, Sequence
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.base import uuid7
+from app.kit.codes import ALPHABET
+from app.kit.pagination import PageParams, paginate
+from app.ledger import service as ledger
+from app.members import repository
+from app.members.cards import generate_card_number
+from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
+from app.members.models import Member
+from app.members.schemas import MemberCreate, MemberUpdate
+
+UNIQUE_FIELDS = ("external_id", "card_number", "email")
+_GENERATION_ATTEMPTS = 8
+
+
+async def _unused(session: AsyncSession, field: str, generate: Callable[[], str]) -> str:
+    for _ in range(_GENERATION_ATTEMPTS):
+        candidate = generate()
+        if not await repository.exists(session, **{field: candidate}):
+            return candidate
+    raise RuntimeError(f"could not generate an unused {field}")
+
+
+def _referral_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+async def _refuse_duplicates(session: AsyncSession, member: Member, fields: dict[str, str]) -> None:
+    taken = await repository.taken_fields(session, member, fields)
+    if taken:
+        raise MemberExists(f"Another member has this {' and '.join(taken)}.", fields=taken)
+
+
+async def create_member(session: AsyncSession, data: MemberCreate) -> Member:
+    member = Member(
+        id=uuid7(),
+        external_id=data.external_id,
+        email=data.email,
+        name=data.name,
+        birthdate=data.birthdate,
+    )
+    given = {field: getattr(data, field) for field in UNIQUE_FIELDS if getattr(data, field)}
+    await _refuse_duplicates(session, member, given)
+    if data.referral_code is not None:
+        referrer = await repository.get_by(session, referral_code=data.referral_code.upper())
+        if referrer is None:
+            raise ReferralCodeUnknown(f"No member has the referral code {data.referral_code!r}.")
+        member.referred_by_id = referrer.id
+    member.card_number = data.card_number or await _unused(
+        session, "card_number", generate_card_number
+    )
+    member.referral_code = await _unused(session, "referral_code", _referral_code)
+    session.add(member)
+    await _flush_unique(session)
+    ledger.open_member_accounts(session, member.id)
+    await session.flush()
+    return member
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    """Flush, turning a unique-constraint race with a concurrent enrolment into 409."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise MemberExists("Another member has this external_id, card_number or email.") from error
+
+
+async def get_member(session: AsyncSession, member_id: UUID) -> Member:
+    member = await repository.get(session, member_id)
+    if member is None:
+        raise MemberNotFound(f"No member {member_id}.")
+    return member
+
+
+async def find_member(
+    session: AsyncSession, member_id: UUID | None = None, card_number: str | None = None
+) -> Member:
+    """A member by id or by card number, as tills identify them."""
+    if member_id is not None:
+        return await get_member(session, member_id)
+    assert card_number is not None
+    member = await repository.get_by(session, card_number=card_number)
+    if member is None:
+        raise MemberNotFound(f"No member with card number {card_number}.")
+    return member
+
+
+async def update_member(session: AsyncSession, member_id: UUID, data: MemberUpdate) -> Member:
+    member = await get_member(session, member_id)
+    changes = data.model_dump(exclude_unset=True)
+    await _refuse_duplicates(
+        session, member, {f: v for f, v in changes.items() if f in UNIQUE_FIELDS and v}
+    )
+    for field, value in changes.items():
+        setattr(member, field, value)
+    await _flush_unique(session)
+    return member
+
+
+async def list_members(
+    session: AsyncSession,
+    params: PageParams,
+    card_number: str | None = None,
+    external_id: str | None = None,
+    email: str | None = None,
+) -> tuple[Sequence[Member], str | None]:
+    statement = repository.list_statement(card_number, external_id, email)
+    return await paginate(session, statement, Member, params)

@@ -1,0 +1,28 @@
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.program.models import PROGRAM_ID, Program
+from app.program.schemas import ProgramSettings, ProgramUpdate
+
+
+async def get_program(session: AsyncSession) -> ProgramSettings:
+    program = await session.get(Program, PROGRAM_ID)
+    if program is None:
+        return ProgramSettings()
+    return ProgramSettings.model_validate(program.settings)
+
+
+async def update_program(session: AsyncSession, update: ProgramUpdate) -> ProgramSettings:
+    program = await session.get(Program, PROGRAM_ID, with_for_update=True)
+    current = (
+        ProgramSettings() if program is None else ProgramSettings.model_validate(program.settings)
+    )
+    merged = ProgramSettings.model_validate(
+        {**current.model_dump(), **update.model_dump(exclude_unset=True, exclude_none=True)}
+    )
+    document = merged.model_dump(mode="json")
+    if program is None:
+        session.add(Program(id=PROGRAM_ID, settings=document))
+    else:
+        program.settings = document
+    await session.flush()
+    return merged

@@ -1,0 +1,63 @@
+"""The programme settings: sensible defaults, partial changes, and only admins touch them."""
+
+from app.api_keys.models import Scope
+from tests.factories import assert_problem, headers_for, set_program
+
+DEFAULTS = {
+    "currency": "EUR",
+    "points_per_currency_unit": "1",
+    "pending_days": 0,
+    "points_expiry_months": 24,
+    "point_value_minor": 1,
+    "timezone": "Europe/Berlin",
+    "receipt_claim_days": 30,
+    "return_policy": "unlimited",
+}
+
+
+async def test_a_new_programme_runs_on_defaults(client, admin):
+    response = await client.get("/v1/program", headers=admin)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == DEFAULTS
+
+
+async def test_put_changes_the_fields_given_and_keeps_the_others(client, admin):
+    first = await set_program(client, admin, points_per_currency_unit="0.1", pending_days=14)
+    second = await set_program(client, admin, return_policy="within_balance")
+
+    assert first == {**DEFAULTS, "points_per_currency_unit": "0.1", "pending_days": 14}
+    expected = {**first, "return_policy": "within_balance"}
+    assert second == expected
+    assert (await client.get("/v1/program", headers=admin)).json() == expected
+
+
+async def test_invalid_settings_are_422_and_change_nothing(client, admin):
+    for invalid in (
+        {"timezone": "Mars/Olympus_Mons"},
+        {"timezone": "../../etc/passwd"},
+        {"currency": "eur"},
+        {"currency": "EURO"},
+        {"pending_days": -1},
+        {"points_per_currency_unit": "0.00001"},
+        {"receipt_claim_days": 0},
+        {"return_policy": "never"},
+        {"balance": 100},
+    ):
+        response = await client.put("/v1/program", json=invalid, headers=admin)
+
+        body = assert_problem(response, 422, "validation_error")
+        assert [error["loc"][-1] for error in body["errors"]] == list(invalid), invalid
+    assert (await client.get("/v1/program", headers=admin)).json() == DEFAULTS
+
+
+async def test_only_admins_see_or_change_the_programme(app, client, admin):
+    for scope in (Scope.pos, Scope.shop, Scope.partner):
+        headers = await headers_for(app, scope)
+
+        read = await client.get("/v1/program", headers=headers)
+        changed = await client.put("/v1/program", json={"pending_days": 30}, headers=headers)
+
+        assert_problem(read, 403, "insufficient_scope")
+        assert_problem(changed, 403, "insufficient_scope")
+    assert (await client.get("/v1/program", headers=admin)).json() == DEFAULTS
