@@ -49,12 +49,12 @@ Till = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop))]
     ),
 )
 async def create_purchase(
-    body: PurchaseCreate, request: Request, _key: Till, _: IdempotencyKey, session: Session
+    body: PurchaseCreate, request: Request, _key: Till, claim: IdempotencyKey, session: Session
 ) -> PurchaseRead:
     recorded = await service.record_purchase(session, get_runtime(request).secret_key, body)
     purchase, lot = recorded.purchase, recorded.lot
     pending = lot is not None and lot.status == LotStatus.pending
-    return PurchaseRead(
+    read = PurchaseRead(
         id=purchase.id,
         member_id=purchase.member_id,
         order_id=purchase.order_id,
@@ -69,6 +69,9 @@ async def create_purchase(
         balance=BalanceSummary.of(recorded.ledger) if recorded.ledger else None,
         created_at=purchase.created_at,
     )
+    if recorded.claim_code is not None:
+        claim.replay_without_secret(read.model_copy(update={"claim_code": None}))
+    return read
 
 
 @router.post(

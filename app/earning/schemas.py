@@ -86,7 +86,8 @@ class PurchaseRead(BaseModel):
     expires_at: datetime | None
     claim_code: str | None = Field(
         default=None,
-        description="For a purchase without a member: print it on the receipt; shown only here.",
+        description="For a purchase without a member: print it on the receipt. Shown only in "
+        "this response (null in an idempotent replay of it): only its HMAC is stored.",
     )
     claim_expires_at: datetime | None = None
     balance: BalanceSummary | None

@@ -47,9 +47,14 @@ def format_code(canonical: str) -> str:
     return "-".join(canonical[i : i + GROUP] for i in range(0, len(canonical), GROUP))
 
 
+def canonical_symbols(raw: str) -> str:
+    """What someone typed, as our symbols: no spaces or dashes, upper case, O/I/L as 0/1/1."""
+    return "".join(raw.split()).replace("-", "").upper().translate(_READ_AS)
+
+
 def normalize_code(raw: str, prefix: str = "", error: type[StammkundeError] = CodeInvalid) -> str:
     """The canonical form of a typed code, or ``error`` when it cannot be one of ours."""
-    canonical = "".join(raw.split()).replace("-", "").upper().translate(_READ_AS)
+    canonical = canonical_symbols(raw)
     expected_length = len(prefix) + RANDOM_SYMBOLS + 1
     if (
         len(canonical) != expected_length

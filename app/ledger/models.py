@@ -132,7 +132,10 @@ class EarnLot(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "earn_lot"
     __table_args__ = (
         CheckConstraint("points > 0", name="points_positive"),
-        CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
+        CheckConstraint(
+            "remaining >= 0 AND expired_points >= 0 AND remaining + expired_points <= points",
+            name="remaining_in_range",
+        ),
         Index("ix_earn_lot_member_id_status", "member_id", "status"),
         Index("ix_earn_lot_status_available_at", "status", "available_at"),
         Index("ix_earn_lot_expires_at", "expires_at"),
@@ -142,6 +145,9 @@ class EarnLot(IdMixin, CreatedAtMixin, Base):
     transaction_id: Mapped[UUID] = mapped_column(ForeignKey("ledger_transaction.id"))
     points: Mapped[int] = mapped_column(BigInteger)
     remaining: Mapped[int] = mapped_column(BigInteger)
+    # Expired and not (yet) taken back by a return of the purchase: a return takes these
+    # from the expired account instead of from the member, who already lost them.
+    expired_points: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16))
     available_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]

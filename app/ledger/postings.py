@@ -51,12 +51,13 @@ class LotView:
     created_at: datetime
 
 
-def spending_order(lots: Iterable[LotView]) -> list[LotView]:
+def spending_order_key(lot: LotView) -> tuple[bool, datetime, datetime, UUID]:
     """First expiring first; lots that never expire last; older before newer."""
-    return sorted(
-        lots,
-        key=lambda lot: (lot.expires_at is None, lot.expires_at or lot.created_at, lot.created_at),
-    )
+    return (lot.expires_at is None, lot.expires_at or lot.created_at, lot.created_at, lot.id)
+
+
+def spending_order(lots: Iterable[LotView]) -> list[LotView]:
+    return sorted(lots, key=spending_order_key)
 
 
 def take_fifo(lots: Sequence[LotView], points: int) -> list[tuple[UUID, int]]:

@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.locks import queue_for
 from app.ledger.models import (
     Account,
     EarnLot,
@@ -24,17 +25,9 @@ EARNING_TYPES = (
 )
 
 
-# PostgreSQL queues the waiters for a row unfairly when each holder updates it (every update
-# makes a row version with a lock queue of its own), so under a burst for one member a
-# newcomer overtakes earlier waiters, some of which then wait past the statement timeout.
-# A transaction-scoped advisory lock per member is one first-come-first-served queue.
-_MEMBER_QUEUE = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:member AS text), 0))")
-
-
 async def lock_member_accounts(session: AsyncSession, member_id: UUID) -> Sequence[Account]:
     """The member's accounts, locked for this transaction (always in the same order)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_MEMBER_QUEUE, {"member": str(member_id)})
+    await queue_for(session, member_id)
     result = await session.scalars(
         select(Account)
         .where(Account.member_id == member_id)

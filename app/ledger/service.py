@@ -33,6 +33,7 @@ from app.ledger.postings import (
     debt_payback,
     is_balanced,
     spending_order,
+    spending_order_key,
     take_fifo,
     transfer,
 )
@@ -200,6 +201,7 @@ def earn(
         transaction_id=transaction.id,
         points=points,
         remaining=remaining,
+        expired_points=0,
         status=status,
         available_at=available_at,
         expires_at=expires_at,
@@ -225,7 +227,13 @@ async def spend(
     reason: str | None = None,
     related_id: UUID | None = None,
 ) -> LedgerTransaction:
-    """Debit available points first-expiring-first, remembering which lots paid."""
+    """Debit available points first-expiring-first, remembering which lots paid.
+
+    Lots already past their expiry are expired first, so that points are never spent after
+    they expired just because the expiry job has not come round yet.
+    """
+    now = now or utcnow()
+    expire(session, ledger, await repository.due_expiring_lots(session, ledger.member_id, now), now)
     if points > ledger.available_balance:
         raise InsufficientPoints(
             f"The member has {max(ledger.available_balance, 0)} points available; "
@@ -233,7 +241,6 @@ async def spend(
             available=max(ledger.available_balance, 0),
             requested=points,
         )
-    now = now or utcnow()
     lots = {lot.id: lot for lot in await repository.spendable_lots(session, ledger.member_id)}
     taken = take_fifo([_lot_view(lot) for lot in lots.values()], points)
     if sum(take for _, take in taken) != points:
@@ -314,40 +321,49 @@ async def reverse_earned(
     reference: str | None = None,
     related_id: UUID | None = None,
 ) -> Reversal:
-    """Take back points a purchase earned: from its pending lot first, then from available.
+    """Take back points a purchase earned, in this order: what its own lot still holds
+    (pending or available), what of it expired (the member lost those already), and last
+    what the member spent, from other lots or as a negative balance.
 
-    Points already spent take the available balance below zero unless
-    ``clamp_to_balance`` (then the rest is a shortfall) or not ``allow_available``.
+    ``allow_available=False`` takes back pending points only; ``clamp_to_balance`` takes
+    spent points back only as far as the balance goes. What is not taken back is the shortfall.
     """
     now = now or utcnow()
-    from_pending = min(points, lot.remaining) if lot and lot.status == LotStatus.pending else 0
-    rest = points - from_pending
+    pending_lot = lot is not None and lot.status == LotStatus.pending
+    from_own = min(points, lot.remaining) if lot and (pending_lot or allow_available) else 0
+    from_expired = min(points - from_own, lot.expired_points) if lot and allow_available else 0
+    spent = points - from_own - from_expired
+    available_after_own = ledger.available_balance - (0 if pending_lot else from_own)
     if not allow_available:
-        from_available = 0
+        from_spent = 0
     elif clamp_to_balance:
-        from_available = min(rest, max(ledger.available_balance, 0))
+        from_spent = min(spent, max(available_after_own, 0))
     else:
-        from_available = rest
-    reversed_points = from_pending + from_available
+        from_spent = spent
+    reversed_points = from_own + from_expired + from_spent
     if reversed_points == 0:
         return Reversal(None, 0, points)
-    legs: list[Leg] = []
     issued = program_account_id(AccountKind.issued)
+    from_pending = from_own if pending_lot else 0
+    from_available = reversed_points - from_pending - from_expired
+    legs: list[Leg] = []
     if from_pending:
         legs += transfer(ledger.pending.id, issued, from_pending)
-        assert lot is not None
-        lot.remaining -= from_pending
+    if from_expired:
+        legs += transfer(program_account_id(AccountKind.expired), issued, from_expired)
     if from_available:
         legs += transfer(ledger.available.id, issued, from_available)
-        await _take_from_lots(
-            session, ledger, lot, min(from_available, max(ledger.available_balance, 0))
-        )
+    if lot is not None:
+        lot.remaining -= from_own
+        lot.expired_points -= from_expired
+    if from_spent:
+        await _take_from_other_lots(session, ledger, min(from_spent, max(available_after_own, 0)))
     transaction = _record(
         session,
         ledger,
         TransactionType.purchase_return,
         legs,
-        points=-reversed_points,
+        points=-(from_pending + from_available),
         now=now,
         reference=reference,
         related_id=related_id,
@@ -355,16 +371,8 @@ async def reverse_earned(
     return Reversal(transaction, reversed_points, points - reversed_points)
 
 
-async def _take_from_lots(
-    session: AsyncSession, ledger: MemberLedger, own_lot: EarnLot | None, points: int
-) -> None:
-    """Reduce lots by ``points``: the purchase's own lot first, then first-expiring-first."""
-    if own_lot is not None and own_lot.status == LotStatus.available:
-        take = min(own_lot.remaining, points)
-        own_lot.remaining -= take
-        points -= take
-    if points == 0:
-        return
+async def _take_from_other_lots(session: AsyncSession, ledger: MemberLedger, points: int) -> None:
+    """Reduce the member's available lots by ``points``, first-expiring-first."""
     lots = {lot.id: lot for lot in await repository.spendable_lots(session, ledger.member_id)}
     for lot_id, take in take_fifo([_lot_view(lot) for lot in lots.values()], points):
         lots[lot_id].remaining -= take
@@ -386,7 +394,7 @@ def release_pending(
             points=0,
             now=now,
         )
-        for lot in lots:
+        for lot in sorted(lots, key=lambda lot: spending_order_key(_lot_view(lot))):
             withheld = min(payback, lot.remaining)
             payback -= withheld
             lot.remaining -= withheld
@@ -412,6 +420,7 @@ def expire(
         now=now,
     )
     for lot in lots:
+        lot.expired_points += lot.remaining
         lot.remaining = 0
     return transaction
 

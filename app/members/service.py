@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import uuid7
-from app.kit.codes import ALPHABET
+from app.kit import codes
 from app.kit.pagination import PageParams, paginate
 from app.ledger import service as ledger
 from app.members import repository
@@ -28,7 +28,7 @@ async def _unused(session: AsyncSession, field: str, generate: Callable[[], str]
 
 
 def _referral_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(8))
+    return "".join(secrets.choice(codes.ALPHABET) for _ in range(8))
 
 
 async def _refuse_duplicates(session: AsyncSession, member: Member, fields: dict[str, str]) -> None:
@@ -48,7 +48,9 @@ async def create_member(session: AsyncSession, data: MemberCreate) -> Member:
     given = {field: getattr(data, field) for field in UNIQUE_FIELDS if getattr(data, field)}
     await _refuse_duplicates(session, member, given)
     if data.referral_code is not None:
-        referrer = await repository.get_by(session, referral_code=data.referral_code.upper())
+        referrer = await repository.get_by(
+            session, referral_code=codes.canonical_symbols(data.referral_code)
+        )
         if referrer is None:
             raise ReferralCodeUnknown(f"No member has the referral code {data.referral_code!r}.")
         member.referred_by_id = referrer.id

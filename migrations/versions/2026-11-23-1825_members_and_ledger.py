@@ -180,6 +180,7 @@ def upgrade() -> None:
         sa.Column("transaction_id", sa.Uuid(), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("remaining", sa.BigInteger(), nullable=False),
+        sa.Column("expired_points", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("available_at", TIMESTAMP, nullable=True),
         sa.Column("expires_at", TIMESTAMP, nullable=True),
@@ -187,7 +188,8 @@ def upgrade() -> None:
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.CheckConstraint("points > 0", name=op.f("ck_earn_lot_points_positive")),
         sa.CheckConstraint(
-            "remaining >= 0 AND remaining <= points", name=op.f("ck_earn_lot_remaining_in_range")
+            "remaining >= 0 AND expired_points >= 0 AND remaining + expired_points <= points",
+            name=op.f("ck_earn_lot_remaining_in_range"),
         ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["member.id"], name=op.f("fk_earn_lot_member_id_member")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from app.api_keys.models import Scope
 from app.earning.models import Purchase
@@ -482,3 +482,38 @@ async def test_only_pending_returns_take_back_only_points_still_pending(
     assert (from_recent["points_reversed"], from_recent["shortfall"]) == (20, 0)
     assert from_recent["balance"] == {"available": 100, "pending": 30}
     await assert_ledger_verifies(app)
+
+
+async def test_a_return_after_the_points_expired_takes_them_from_the_expired_points(
+    client, pos, anna
+):
+    """Anna already lost the points to expiry: the return must not take them a second time."""
+    old = await purchase(client, pos, anna, 10000, occurred_at=days_ago(740))
+    fresh = await purchase(client, pos, anna, 3000)
+    assert (await redeem(client, pos, anna, 5))["balance"]["available"] == 25  # 100 expired
+
+    returned = await return_purchase(client, pos, old, amount=10000)
+
+    assert returned["points_reversed"] == 100
+    assert returned["shortfall"] == 0
+    assert returned["balance"] == {"available": 25, "pending": 0}
+    assert (await balance(client, pos, anna))["available"] == 25
+    assert fresh["points_earned"] == 30
+
+
+async def test_a_receipts_claim_code_is_not_kept_for_replays(app, client, pos):
+    """Only the response that creates a claim code shows it; a replay says null."""
+    body = {"order_id": "no-card-1", "channel": "pos", "currency": "EUR", "total": 1234}
+    headers = idempotent(pos, "receipt-1")
+    first = await client.post("/v1/purchases", json=body, headers=headers)
+    replay = await client.post("/v1/purchases", json=body, headers=headers)
+
+    code = first.json()["claim_code"]
+    assert re.fullmatch(r"R\w{3}-\w{4}-\w{4}-\w{2}", code)
+    assert replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == {**first.json(), "claim_code": None}
+    async with app.state.runtime.sessionmaker() as session:
+        stored = await session.scalar(text("SELECT response_body FROM idempotency_record"))
+    assert code.encode() not in stored
+    assert code.replace("-", "").encode() not in stored

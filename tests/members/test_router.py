@@ -131,6 +131,17 @@ async def test_enrolling_with_a_referral_code_links_the_new_member_to_the_referr
     assert ben["referral_code"] != anna["referral_code"]
 
 
+async def test_a_referral_code_may_be_typed_loosely(client, pos):
+    """Spaces, dashes and O/I/L for 0/1/1 are read as the code (it has none of O, I, L)."""
+    anna = await enrol(client, pos, name="Anna")
+    code = anna["referral_code"]
+    typed = f"{code[:4]} - {code[4:]}".lower().replace("0", "o").replace("1", "l")
+
+    dora = await enrol(client, pos, name="Dora", referral_code=typed)
+
+    assert dora["referred_by_id"] == anna["id"]
+
+
 async def test_an_unknown_referral_code_is_422_and_enrols_no_one(client, pos):
     response = await client.post("/v1/members", json={"referral_code": "ZZZZZZZZ"}, headers=pos)
 

@@ -222,3 +222,19 @@ async def test_only_admins_adjust_points(app, client, pos, anna):
 
         assert_problem(response, 403, "insufficient_scope")
     assert (await balance(client, pos, anna))["available"] == 0
+
+
+async def test_points_past_their_expiry_cannot_be_spent_even_before_the_expiry_job(
+    client, pos, anna
+):
+    await purchase(client, pos, anna, 10000, occurred_at=days_ago(740))  # expired ~10 days ago
+    await purchase(client, pos, anna, 2000)
+
+    refused = await write(client, f"/v1/members/{anna['id']}/redemptions", pos, {"points": 50})
+
+    assert_problem(refused, 409, "insufficient_points")
+    assert refused.json()["available"] == 20
+    paid = await redeem(client, pos, anna, 20)
+    assert paid["balance"] == {"available": 0, "pending": 0}
+    kinds = [entry["type"] for entry in (await transactions(client, pos, anna))["items"]]
+    assert kinds == ["redemption", "expiry", "purchase", "purchase"]
