@@ -3,18 +3,24 @@
 from fastapi import APIRouter
 
 from app.api_keys.router import router as api_keys_router
+from app.campaigns.router import router as campaigns_router
+from app.earning.router import quotes_router
 from app.earning.router import router as earning_router
 from app.ledger.router import router as ledger_router
 from app.members.router import router as members_router
 from app.program.router import router as program_router
 from app.spending.router import router as spending_router
+from app.tiers.router import router as tiers_router
 
 router = APIRouter(prefix="/v1")
 for feature in (
     program_router,
     members_router,
     ledger_router,
+    quotes_router,
     earning_router,
+    campaigns_router,
+    tiers_router,
     spending_router,
     api_keys_router,
 ):

@@ -10,9 +10,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.bonuses import jobs as bonus_jobs
 from app.db.base import utcnow
 from app.kit import idempotency
 from app.ledger import jobs as ledger_jobs
+from app.tiers import jobs as tier_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ JOBS: dict[str, Job] = {
     "release_pending": ledger_jobs.release_due_pending,
     "expire_lots": ledger_jobs.expire_due_lots,
     "purge_idempotency_records": _purge_idempotency_records,
+    "grant_birthday_bonuses": bonus_jobs.grant_birthday_bonuses,
+    "review_tiers": tier_jobs.review_tiers,
 }
 
 

@@ -1,19 +1,26 @@
 """Every mapped model, imported so that ``Base.metadata`` describes the whole schema."""
 
 from app.api_keys.models import ApiKey
+from app.bonuses.models import BonusGrant
+from app.campaigns.models import Campaign
 from app.db.base import Base
 from app.earning.models import Purchase, PurchaseReturn
+from app.events.models import Event
 from app.kit.idempotency import IdempotencyRecord
 from app.ledger.models import Account, EarnLot, LedgerTransaction, LotConsumption, Posting
 from app.members.models import Member
 from app.program.models import Program
 from app.spending.models import Redemption
+from app.tiers.models import Tier, TierChange
 
 __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "BonusGrant",
+    "Campaign",
     "EarnLot",
+    "Event",
     "IdempotencyRecord",
     "LedgerTransaction",
     "LotConsumption",
@@ -23,4 +30,6 @@ __all__ = [
     "Purchase",
     "PurchaseReturn",
     "Redemption",
+    "Tier",
+    "TierChange",
 ]

@@ -1,9 +1,10 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy import JSON, DateTime, Dialect, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -33,3 +34,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONVariant: Any = JSON().with_variant(JSONB(), "postgresql")
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals on both databases: SQLite would store NUMERIC as a float."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)

@@ -36,6 +36,8 @@ class Purchase(IdMixin, CreatedAtMixin, Base):
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONVariant)
     occurred_at: Mapped[datetime]
     points_earned: Mapped[int] = mapped_column(BigInteger)
+    # Which rules gave how many points (see app.earning.rules), as the purchase earned them.
+    breakdown: Mapped[list[dict[str, Any]]] = mapped_column(JSONVariant, default=list)
     lot_id: Mapped[UUID | None] = mapped_column(ForeignKey("earn_lot.id"))
     returned_total: Mapped[int] = mapped_column(BigInteger, default=0)
     returned_items: Mapped[dict[str, int]] = mapped_column(JSONVariant, default=dict)

@@ -4,6 +4,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, status
 
 from app.api_keys.models import ApiKey, Scope
+from app.db.base import utcnow
 from app.earning import service
 from app.earning.errors import (
     ClaimCodeInvalid,
@@ -16,10 +17,12 @@ from app.earning.errors import (
     ReturnExceedsPurchase,
 )
 from app.earning.schemas import (
+    BreakdownLine,
     PurchaseCreate,
     PurchaseRead,
     PurchaseReturnCreate,
     PurchaseReturnRead,
+    QuoteRead,
     ReceiptClaim,
     ReceiptClaimed,
 )
@@ -31,8 +34,10 @@ from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger.models import LotStatus
 from app.ledger.schemas import BalanceSummary
 from app.members.errors import MemberNotFound
+from app.program.service import get_program
 
 router = APIRouter(prefix="/purchases", tags=["earning"], route_class=UnitOfWorkRoute)
+quotes_router = APIRouter(prefix="/quotes", tags=["earning"], route_class=UnitOfWorkRoute)
 
 Till = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop))]
 
@@ -61,6 +66,7 @@ async def create_purchase(
         total=purchase.total,
         currency=purchase.currency,
         points_earned=purchase.points_earned,
+        breakdown=[BreakdownLine.model_validate(line) for line in purchase.breakdown],
         points_pending=lot.points if lot is not None and pending else 0,
         available_at=lot.available_at if lot is not None and pending else None,
         expires_at=lot.expires_at if lot is not None else None,
@@ -131,4 +137,21 @@ async def create_return(
         shortfall=purchase_return.shortfall,
         balance=BalanceSummary.of(recorded.ledger) if recorded.ledger else None,
         created_at=purchase_return.created_at,
+    )
+
+
+@quotes_router.post(
+    "",
+    summary="Quote a purchase's points",
+    description="Evaluates a purchase exactly as `POST /v1/purchases` would, now, and writes "
+    "nothing (the order id is not checked). Scopes `pos`, `shop`.",
+    responses=error_responses(MemberNotFound, CurrencyMismatch),
+)
+async def create_quote(body: PurchaseCreate, _key: Till, session: Session) -> QuoteRead:
+    quoted = await service.quote(session, body, await get_program(session), utcnow())
+    return QuoteRead(
+        member_id=quoted.member.id if quoted.member else None,
+        points=quoted.evaluation.points,
+        breakdown=[BreakdownLine.model_validate(line) for line in quoted.evaluation.breakdown],
+        tier=quoted.tier.name if quoted.tier else None,
     )

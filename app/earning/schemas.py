@@ -74,6 +74,25 @@ class PurchaseCreate(BaseModel):
         return self
 
 
+class BreakdownLine(BaseModel):
+    """What one rule added to the purchase's points (the lines sum to ``points_earned``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    rule: str = Field(description="`base`, `tier` or `campaign`.")
+    name: str
+    points: int
+    campaign_id: UUID | None = None
+    kind: str | None = Field(default=None, description="The campaign's kind.")
+
+
+class QuoteRead(BaseModel):
+    member_id: UUID | None
+    points: int = Field(description="What the purchase would earn now.")
+    breakdown: list[BreakdownLine]
+    tier: str | None = Field(description="The tier whose multiplier applies, if any.")
+
+
 class PurchaseRead(BaseModel):
     id: UUID
     member_id: UUID | None
@@ -81,6 +100,7 @@ class PurchaseRead(BaseModel):
     total: int
     currency: str
     points_earned: int
+    breakdown: list[BreakdownLine] = Field(description="Which rules applied and what each gave.")
     points_pending: int = Field(description="Of points_earned, how many are pending.")
     available_at: datetime | None
     expires_at: datetime | None

@@ -3,14 +3,17 @@
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.campaigns import service as campaigns
 from app.db.base import utcnow, uuid7
-from app.earning import repository
+from app.earning import repository, rules
 from app.earning.errors import (
     ClaimCodeInvalid,
     ClaimCodeNotFound,
@@ -22,17 +25,20 @@ from app.earning.errors import (
     ReturnExceedsPurchase,
 )
 from app.earning.models import Purchase, PurchaseReturn
-from app.earning.rules import points_for_purchase
-from app.earning.schemas import PurchaseCreate, PurchaseReturnCreate
+from app.earning.rules import Evaluation
+from app.earning.schemas import BreakdownLine, PurchaseCreate, PurchaseReturnCreate
 from app.kit import codes
 from app.ledger import service as ledger_service
 from app.ledger.models import EarnLot, LotStatus, TransactionType
 from app.ledger.postings import proportional_points
 from app.ledger.service import MemberLedger
 from app.members import service as members
+from app.members.models import Member
 from app.program import calendar
 from app.program.schemas import ProgramSettings, ReturnPolicy
 from app.program.service import get_program
+from app.tiers import service as tiers
+from app.tiers.models import Tier
 
 # Receipts are printed with this prefix so a till tells them from voucher and gift codes.
 CLAIM_CODE_PREFIX = "R"
@@ -61,16 +67,54 @@ def _check_currency(currency: str, program: ProgramSettings) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Quote:
+    member: Member | None
+    occurred_at: datetime
+    evaluation: Evaluation
+    tier: Tier | None
+
+
+async def quote(
+    session: AsyncSession, data: PurchaseCreate, program: ProgramSettings, now: datetime
+) -> Quote:
+    """What a purchase would earn: the one evaluation behind quotes and purchases alike."""
+    _check_currency(data.currency, program)
+    occurred_at = min(data.occurred_at or now, now + CLOCK_SKEW)
+    member = None
+    earner = None
+    tier = None
+    if data.member_id is not None or data.card_number is not None:
+        member = await members.find_member(session, data.member_id, data.card_number)
+        tier = await tiers.earning_tier(session, member, now)
+        earner = rules.Earner(
+            tier_id=tier.id if tier else None,
+            tier_name=tier.name if tier else None,
+            tier_multiplier=tier.multiplier if tier else Decimal(1),
+            segments=frozenset(member.segments),
+        )
+    sale = rules.Sale(
+        total=data.total,
+        currency=data.currency,
+        channel=data.channel.value,
+        store_id=data.store_id,
+        lines=[
+            rules.Line(item.sku, item.category, item.quantity, item.unit_price)
+            for item in data.items
+        ],
+        local_time=occurred_at.astimezone(ZoneInfo(program.timezone)).replace(tzinfo=None),
+    )
+    evaluation = rules.evaluate(sale, program, earner, await campaigns.active_rules(session))
+    return Quote(member, occurred_at, evaluation, tier)
+
+
 async def record_purchase(
     session: AsyncSession, server_secret: bytes, data: PurchaseCreate, now: datetime | None = None
 ) -> RecordedPurchase:
     now = now or utcnow()
     program = await get_program(session)
-    _check_currency(data.currency, program)
-    occurred_at = min(data.occurred_at or now, now + CLOCK_SKEW)
-    member = None
-    if data.member_id is not None or data.card_number is not None:
-        member = await members.find_member(session, data.member_id, data.card_number)
+    quoted = await quote(session, data, program, now)
+    member = quoted.member
     existing = await repository.get_by_order_id(session, data.order_id)
     if existing is not None:
         raise PurchaseExists(
@@ -85,8 +129,12 @@ async def record_purchase(
         currency=data.currency,
         total=data.total,
         items=[item.model_dump() for item in data.items],
-        occurred_at=occurred_at,
-        points_earned=points_for_purchase(data.total, data.currency, program),
+        occurred_at=quoted.occurred_at,
+        points_earned=quoted.evaluation.points,
+        breakdown=[
+            BreakdownLine.model_validate(line).model_dump(mode="json")
+            for line in quoted.evaluation.breakdown
+        ],
         returned_total=0,
         returned_items={},
         points_reversed=0,
@@ -109,6 +157,8 @@ async def record_purchase(
     else:
         ledger = await ledger_service.lock(session, member.id)
         lot = _credit(session, ledger, program, purchase, TransactionType.purchase, now)
+        await session.flush()
+        await tiers.after_points_change(session, member, program, now)
     await session.flush()
     return RecordedPurchase(purchase, lot, ledger, claim_code)
 
@@ -174,6 +224,8 @@ async def claim_receipt(
     purchase.member_id = member.id
     purchase.claimed_at = now
     lot = _credit(session, ledger, program, purchase, TransactionType.receipt_claim, now)
+    await session.flush()
+    await tiers.after_points_change(session, member, program, now)
     await session.flush()
     return RecordedPurchase(purchase, lot, ledger, None)
 

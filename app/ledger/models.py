@@ -58,6 +58,9 @@ class TransactionType(StrEnum):
     redemption_cancel = "redemption_cancel"
     adjustment = "adjustment"
     expiry = "expiry"
+    signup_bonus = "signup_bonus"
+    birthday_bonus = "birthday_bonus"
+    profile_bonus = "profile_bonus"
 
 
 class LotStatus(StrEnum):

@@ -22,6 +22,9 @@ EARNING_TYPES = (
     TransactionType.purchase,
     TransactionType.receipt_claim,
     TransactionType.purchase_return,
+    TransactionType.signup_bonus,
+    TransactionType.birthday_bonus,
+    TransactionType.profile_bonus,
 )
 
 
@@ -137,7 +140,8 @@ async def expiring_lots(
 
 
 async def lifetime_earned(session: AsyncSession, member_id: UUID) -> int:
-    """Points earned from purchases and receipts (net of returns) and goodwill credits."""
+    """Points earned from purchases and receipts (net of returns), event bonuses and
+    goodwill credits."""
     earned = select(func.coalesce(func.sum(LedgerTransaction.points), 0)).where(
         LedgerTransaction.member_id == member_id,
         LedgerTransaction.type.in_(EARNING_TYPES)

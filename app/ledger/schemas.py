@@ -24,7 +24,7 @@ class ExpiringPoints(BaseModel):
 
 class Balance(BalanceSummary):
     lifetime_earned: int = Field(
-        description="Points earned from purchases (net of returns) and goodwill."
+        description="Points earned from purchases (net of returns), event bonuses and goodwill."
     )
     expiring: list[ExpiringPoints] = Field(
         description="Points expiring in the next 90 days, by expiry."

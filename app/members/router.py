@@ -1,9 +1,12 @@
+from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.models import ApiKey, Scope
+from app.db.base import utcnow
 from app.kit.auth import require_scope
 from app.kit.errors import error_responses
 from app.kit.idempotency import OPTIONAL_IDEMPOTENCY_ERRORS, OptionalIdempotencyKey
@@ -11,12 +14,28 @@ from app.kit.pagination import Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.members import service
 from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
+from app.members.models import Member
 from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
+from app.tiers import service as tiers
 
 router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop, Scope.partner))]
 Writer = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop))]
+
+
+async def _reads(session: AsyncSession, members: Sequence[Member]) -> list[MemberRead]:
+    """Members as clients see them, each with the name of the tier in force."""
+    names = await tiers.effective_tier_names(session, members, utcnow())
+    return [
+        MemberRead.model_validate(member).model_copy(update={"tier": names.get(member.id)})
+        for member in members
+    ]
+
+
+async def _read(session: AsyncSession, member: Member) -> MemberRead:
+    [read] = await _reads(session, [member])
+    return read
 
 
 @router.post(
@@ -30,7 +49,7 @@ Writer = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop))]
 async def create_member(
     body: MemberCreate, _key: Writer, _: OptionalIdempotencyKey, session: Session
 ) -> MemberRead:
-    return MemberRead.model_validate(await service.create_member(session, body))
+    return await _read(session, await service.create_member(session, body))
 
 
 @router.get(
@@ -50,9 +69,7 @@ async def list_members(
     members, next_cursor = await service.list_members(
         session, page, card_number, external_id, email.strip().lower() if email else None
     )
-    return Page[MemberRead](
-        items=[MemberRead.model_validate(m) for m in members], next_cursor=next_cursor
-    )
+    return Page[MemberRead](items=await _reads(session, members), next_cursor=next_cursor)
 
 
 @router.get(
@@ -62,7 +79,7 @@ async def list_members(
     responses=error_responses(MemberNotFound),
 )
 async def get_member(member_id: UUID, _key: Reader, session: Session) -> MemberRead:
-    return MemberRead.model_validate(await service.get_member(session, member_id))
+    return await _read(session, await service.get_member(session, member_id))
 
 
 @router.patch(
@@ -74,4 +91,4 @@ async def get_member(member_id: UUID, _key: Reader, session: Session) -> MemberR
 async def update_member(
     member_id: UUID, body: MemberUpdate, _key: Writer, session: Session
 ) -> MemberRead:
-    return MemberRead.model_validate(await service.update_member(session, member_id, body))
+    return await _read(session, await service.update_member(session, member_id, body))

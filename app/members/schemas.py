@@ -21,6 +21,7 @@ CardNumber = Annotated[str, Field(examples=["2712345678901236"]), AfterValidator
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=100)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+Segment = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class MemberCreate(BaseModel):
@@ -40,6 +41,11 @@ class MemberCreate(BaseModel):
     email: Email | None = None
     name: Name | None = None
     birthdate: date | None = None
+    segments: list[Segment] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Flags for exclusive campaigns (e.g. `vip-evening`); set by the merchant.",
+    )
     referral_code: str | None = Field(
         default=None,
         max_length=20,
@@ -57,6 +63,7 @@ class MemberUpdate(BaseModel):
     email: Email | None = None
     name: Name | None = None
     birthdate: date | None = None
+    segments: list[Segment] | None = Field(default=None, max_length=20)
 
     @model_validator(mode="after")
     def _card_number_not_cleared(self) -> "MemberUpdate":
@@ -76,7 +83,11 @@ class MemberRead(BaseModel):
     birthdate: date | None
     referral_code: str
     referred_by_id: UUID | None
-    tier: str | None = None
+    tier: str | None = Field(
+        default=None,
+        description="Name of the tier in force: a manual tier while it lasts, else the earned one.",
+    )
+    segments: list[str]
     status: str
     created_at: datetime
     updated_at: datetime

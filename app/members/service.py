@@ -5,6 +5,7 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bonuses import service as bonuses
 from app.db.base import uuid7
 from app.kit import codes
 from app.kit.pagination import PageParams, paginate
@@ -44,6 +45,7 @@ async def create_member(session: AsyncSession, data: MemberCreate) -> Member:
         email=data.email,
         name=data.name,
         birthdate=data.birthdate,
+        segments=sorted(set(data.segments)),
     )
     given = {field: getattr(data, field) for field in UNIQUE_FIELDS if getattr(data, field)}
     await _refuse_duplicates(session, member, given)
@@ -62,6 +64,7 @@ async def create_member(session: AsyncSession, data: MemberCreate) -> Member:
     await _flush_unique(session)
     ledger.open_member_accounts(session, member.id)
     await session.flush()
+    await bonuses.after_enrolment(session, member)
     return member
 
 
@@ -100,9 +103,13 @@ async def update_member(session: AsyncSession, member_id: UUID, data: MemberUpda
     await _refuse_duplicates(
         session, member, {f: v for f, v in changes.items() if f in UNIQUE_FIELDS and v}
     )
+    if "segments" in changes:
+        changes["segments"] = sorted(set(changes["segments"] or []))
+    was_complete = bonuses.profile_complete(member)
     for field, value in changes.items():
         setattr(member, field, value)
     await _flush_unique(session)
+    await bonuses.after_profile_change(session, member, was_complete=was_complete)
     return member
 
 

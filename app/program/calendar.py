@@ -16,6 +16,11 @@ def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+def start_of_local_day(day: date, timezone: str) -> datetime:
+    """The instant the local day begins, in UTC."""
+    return datetime.combine(day, time(0), ZoneInfo(timezone)).astimezone(UTC)
+
+
 def end_of_local_day(day: date, timezone: str) -> datetime:
     """The instant the local day ends: the next local midnight, in UTC."""
     return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(timezone)).astimezone(UTC)

@@ -16,9 +16,6 @@ def _known_timezone(name: str) -> str:
     return name
 
 
-TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_timezone)]
-
-
 class ReturnPolicy(StrEnum):
     """What a return does when the member already spent the points it reverses."""
 
@@ -27,45 +24,82 @@ class ReturnPolicy(StrEnum):
     only_pending = "only_pending"  # reverse only points still pending; record the rest
 
 
+class BirthdayBonusTiming(StrEnum):
+    month = "month"  # on the first job run in the birthday month
+    day = "day"  # on the birthday itself (28 February for 29 February in other years)
+
+
+class QualifyingWindow(StrEnum):
+    calendar_year = "calendar_year"
+    rolling_12_months = "rolling_12_months"
+
+
+# Each setting's type and limits, shared by the settings and by their partial update.
+TimeZoneName = Annotated[
+    str,
+    Field(max_length=64, description="IANA time zone for all local dates and times."),
+    AfterValidator(_known_timezone),
+]
+EarnRate = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=10_000,
+        decimal_places=4,
+        description="Points per 1.00 of currency; may be fractional (0.1 = 1 point per 10.00).",
+    ),
+]
+PendingDays = Annotated[
+    int,
+    Field(ge=0, le=365, description="Days purchase points stay pending (the return window)."),
+]
+ExpiryMonths = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=120,
+        description="Months after the purchase at whose local day's end points expire; 0 = never.",
+    ),
+]
+PointValue = Annotated[
+    int, Field(ge=0, le=1_000_000, description="Value of one point in minor units.")
+]
+ClaimDays = Annotated[
+    int, Field(ge=1, le=365, description="Days a receipt without a member can be claimed.")
+]
+Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=200)]
+BonusPoints = Annotated[int, Field(ge=0, le=1_000_000)]
+GraceDays = Annotated[
+    int,
+    Field(ge=0, le=365, description="Days after a tier review date before a downgrade applies."),
+]
+
+
 class ProgramSettings(BaseModel):
     """The programme's rules. Every field has a default, so a new deployment runs at once."""
 
     model_config = ConfigDict(extra="forbid")
 
     currency: CurrencyCode = "EUR"
-    points_per_currency_unit: Decimal = Field(
-        default=Decimal(1),
-        ge=0,
-        le=10_000,
-        decimal_places=4,
-        description="Points earned per 1.00 of currency; may be fractional (0.1 = 1 point "
-        "per 10.00). Points are rounded down per purchase.",
-    )
-    pending_days: int = Field(
-        default=0,
-        ge=0,
-        le=365,
-        description="Days earned points stay pending (the return window); 0 = available at once.",
-    )
-    points_expiry_months: int = Field(
-        default=24,
-        ge=0,
-        le=120,
-        description="Months after the purchase at whose local day's end points expire; 0 = never.",
-    )
-    point_value_minor: int = Field(
-        default=1,
-        ge=0,
-        le=1_000_000,
-        description="Value of one point in minor units when paying with points.",
-    )
-    timezone: TimeZoneName = Field(
-        default="Europe/Berlin", description="IANA time zone for expiry and availability dates."
-    )
-    receipt_claim_days: int = Field(
-        default=30, ge=1, le=365, description="Days a receipt without a member can be claimed."
-    )
+    points_per_currency_unit: EarnRate = Decimal(1)
+    pending_days: PendingDays = 0
+    points_expiry_months: ExpiryMonths = 24
+    point_value_minor: PointValue = 1
+    timezone: TimeZoneName = "Europe/Berlin"
+    receipt_claim_days: ClaimDays = 30
     return_policy: ReturnPolicy = ReturnPolicy.unlimited
+    excluded_categories: Codes = Field(
+        default_factory=list, description="Item categories that earn nothing (gift cards, ...)."
+    )
+    excluded_skus: Codes = Field(default_factory=list, description="SKUs that earn nothing.")
+    signup_bonus: BonusPoints = 0
+    birthday_bonus: BonusPoints = 0
+    birthday_bonus_timing: BirthdayBonusTiming = BirthdayBonusTiming.month
+    profile_completion_bonus: BonusPoints = Field(
+        default=0, description="Once, when a member has e-mail, name and birthdate."
+    )
+    tier_qualifying_window: QualifyingWindow = QualifyingWindow.calendar_year
+    tier_downgrade_grace_days: GraceDays = 0
 
 
 class ProgramUpdate(BaseModel):
@@ -74,12 +108,18 @@ class ProgramUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     currency: CurrencyCode | None = None
-    points_per_currency_unit: Decimal | None = Field(
-        default=None, ge=0, le=10_000, decimal_places=4
-    )
-    pending_days: int | None = Field(default=None, ge=0, le=365)
-    points_expiry_months: int | None = Field(default=None, ge=0, le=120)
-    point_value_minor: int | None = Field(default=None, ge=0, le=1_000_000)
+    points_per_currency_unit: EarnRate | None = None
+    pending_days: PendingDays | None = None
+    points_expiry_months: ExpiryMonths | None = None
+    point_value_minor: PointValue | None = None
     timezone: TimeZoneName | None = None
-    receipt_claim_days: int | None = Field(default=None, ge=1, le=365)
+    receipt_claim_days: ClaimDays | None = None
     return_policy: ReturnPolicy | None = None
+    excluded_categories: Codes | None = None
+    excluded_skus: Codes | None = None
+    signup_bonus: BonusPoints | None = None
+    birthday_bonus: BonusPoints | None = None
+    birthday_bonus_timing: BirthdayBonusTiming | None = None
+    profile_completion_bonus: BonusPoints | None = None
+    tier_qualifying_window: QualifyingWindow | None = None
+    tier_downgrade_grace_days: GraceDays | None = None

@@ -152,6 +152,8 @@ async def test_jobs_run_once_on_the_command_line_prints_what_each_job_did(
         "release_pending\t1",
         "expire_lots\t1",
         "purge_idempotency_records\t0",
+        "grant_birthday_bonuses\t0",
+        "review_tiers\t0",
     ]
     current = await balance(client, pos, anna)
     assert (current["available"], current["pending"]) == (25, 0)

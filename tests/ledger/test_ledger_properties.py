@@ -154,9 +154,13 @@ class Lot:
     available_at: datetime | None
     expires_at: datetime | None
     created_at: datetime
+    expired_points: int = 0
 
     def took(self, points: int) -> "Lot":
         return replace(self, remaining=self.remaining - points)
+
+    def expired(self) -> "Lot":
+        return replace(self, remaining=0, expired_points=self.expired_points + self.remaining)
 
 
 Lots = dict[UUID, Lot]
@@ -343,16 +347,29 @@ class Run:
             bought.pending_left -= to_reverse
             member.pending -= to_reverse
         else:
+            # Taken back in order: what the purchase's own lot still holds, what of it
+            # expired (the member lost those already), then what the member spent.
+            own = before[bought.lot_id] if bought.lot_id is not None else None
+            counts_available = own is not None and policy is not ReturnPolicy.only_pending
+            from_own = min(to_reverse, own.remaining) if own and counts_available else 0
+            from_expired = (
+                min(to_reverse - from_own, own.expired_points) if own and counts_available else 0
+            )
+            spent = to_reverse - from_own - from_expired
+            after_own = member.available - from_own
             if policy is ReturnPolicy.unlimited:
-                reversed_points = to_reverse
+                from_spent = spent
             elif policy is ReturnPolicy.within_balance:
-                reversed_points = min(to_reverse, max(member.available, 0))
+                from_spent = min(spent, max(after_own, 0))
             else:
-                reversed_points = 0
-            # Lots hold only what is above zero; the purchase's own lot gives first.
-            from_lots = min(reversed_points, max(member.available, 0))
-            expected, _ = take(before, from_lots, own=bought.lot_id)
-            member.available -= reversed_points
+                from_spent = 0
+            reversed_points = from_own + from_expired + from_spent
+            if own is not None and bought.lot_id is not None:
+                expected[bought.lot_id] = replace(
+                    own.took(from_own), expired_points=own.expired_points - from_expired
+                )
+            expected, _ = take(expected, min(from_spent, max(after_own, 0)))
+            member.available = after_own - from_spent
             if member.available < 0:
                 assert policy is ReturnPolicy.unlimited
                 member.owes_from_return = True
@@ -363,10 +380,22 @@ class Run:
     async def redeem(self, op: Redeem) -> None:
         member = self.members[op.member]
         data = RedemptionCreate(points=op.points, reference="till")
-        if op.points > member.available:
+        before = await self.lots(member)
+        # A payment first expires lots past their expiry (a cancel may have refilled one).
+        expiring = {
+            lot_id: lot
+            for lot_id, lot in before.items()
+            if lot.status == LotStatus.available
+            and lot.remaining > 0
+            and lot.expires_at is not None
+            and lot.expires_at <= self.clock
+        }
+        available = member.available - sum(lot.remaining for lot in expiring.values())
+        if op.points > available:
             await self.refused(InsufficientPoints, spending.redeem, member.id, data, self.clock)
             return
-        before = await self.lots(member)
+        member.available = available
+        before = {**before, **{lot_id: lot.expired() for lot_id, lot in expiring.items()}}
         async with self.sessionmaker() as session:
             redemption, ledger = await spending.redeem(session, member.id, data, now=self.clock)
             await session.commit()
@@ -454,7 +483,7 @@ class Run:
             for lot_id, lot in released[member.id].items():
                 due = lot.expires_at is not None and lot.expires_at <= self.clock
                 if due and lot.status == LotStatus.available:
-                    expected[lot_id] = replace(lot, remaining=0)
+                    expected[lot_id] = lot.expired()
                     member.available -= lot.remaining
             assert await self.lots(member) == expected
 
@@ -509,6 +538,7 @@ class Run:
                     lot.available_at,
                     lot.expires_at,
                     lot.created_at,
+                    lot.expired_points,
                 )
                 for lot in await session.scalars(
                     select(EarnLot).where(EarnLot.member_id == member.id)

@@ -12,6 +12,14 @@ DEFAULTS = {
     "timezone": "Europe/Berlin",
     "receipt_claim_days": 30,
     "return_policy": "unlimited",
+    "excluded_categories": [],
+    "excluded_skus": [],
+    "signup_bonus": 0,
+    "birthday_bonus": 0,
+    "birthday_bonus_timing": "month",
+    "profile_completion_bonus": 0,
+    "tier_qualifying_window": "calendar_year",
+    "tier_downgrade_grace_days": 0,
 }
 
 

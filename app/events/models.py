@@ -1,0 +1,22 @@
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, CreatedAtMixin, IdMixin
+from app.db.types import JSONVariant
+
+
+class Event(IdMixin, CreatedAtMixin, Base):
+    """The outbox: one row per state change, written in the change's own transaction."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_created_at_id", "created_at", "id"),
+        Index("ix_event_member_id", "member_id"),
+    )
+
+    type: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[UUID | None]
+    data: Mapped[dict[str, Any]] = mapped_column(JSONVariant)
