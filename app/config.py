@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     rate_limits: dict[str, float] = Field(
         default_factory=lambda: {"pos": 100.0, "shop": 100.0, "partner": 20.0, "admin": 50.0}
     )
+    # Mistyped or unknown bearer codes (vouchers, gifts, receipts) per API key and minute
+    # before look-ups are refused with 429: guessing codes must not pay. 0 turns it off.
+    code_lookup_failures_per_minute: int = Field(default=20, ge=0)
     idempotency_ttl_hours: int = Field(default=72, ge=1)
     # How long an unfinished request holds its idempotency key before a retry may take over
     # (a process that died mid-request must not block the key for the whole TTL).

@@ -10,8 +10,10 @@ from app.kit.idempotency import IdempotencyRecord
 from app.ledger.models import Account, EarnLot, LedgerTransaction, LotConsumption, Posting
 from app.members.models import Member
 from app.program.models import Program
+from app.rewards.models import Reward
 from app.spending.models import Redemption
 from app.tiers.models import Tier, TierChange
+from app.vouchers.models import Voucher, VoucherHistory, VoucherRedemption
 
 __all__ = [
     "Account",
@@ -30,6 +32,10 @@ __all__ = [
     "Purchase",
     "PurchaseReturn",
     "Redemption",
+    "Reward",
     "Tier",
     "TierChange",
+    "Voucher",
+    "VoucherHistory",
+    "VoucherRedemption",
 ]

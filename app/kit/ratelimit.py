@@ -20,15 +20,28 @@ class RateLimiter:
         self._clock = clock
         self._buckets: dict[Hashable, _Bucket] = {}
 
-    def acquire(self, client: Hashable, rate_per_second: float) -> float | None:
+    def acquire(
+        self, client: Hashable, rate_per_second: float, burst: float | None = None
+    ) -> float | None:
         """Take one token; return None when allowed, else the seconds until one is free.
 
-        The bucket holds one second's worth of requests (at least one), refilled continuously.
-        A rate of 0 means no limit.
+        The bucket holds ``burst`` requests (default: one second's worth, at least one),
+        refilled continuously. A rate of 0 means no limit.
         """
+        return self._take(client, rate_per_second, burst, take=True)
+
+    def wait_time(
+        self, client: Hashable, rate_per_second: float, burst: float | None = None
+    ) -> float | None:
+        """Like ``acquire`` but takes nothing: None if a token is there, else the wait."""
+        return self._take(client, rate_per_second, burst, take=False)
+
+    def _take(
+        self, client: Hashable, rate_per_second: float, burst: float | None, take: bool
+    ) -> float | None:
         if rate_per_second <= 0:
             return None
-        capacity = max(rate_per_second, 1.0)
+        capacity = max(burst if burst is not None else rate_per_second, 1.0)
         now = self._clock()
         bucket = self._buckets.get(client)
         if bucket is None:
@@ -38,6 +51,7 @@ class RateLimiter:
             bucket.tokens = min(capacity, bucket.tokens + elapsed * rate_per_second)
             bucket.updated = now
         if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+            if take:
+                bucket.tokens -= 1.0
             return None
         return (1.0 - bucket.tokens) / rate_per_second

@@ -75,19 +75,6 @@ class TierUpdate(BaseModel):
         return self
 
 
-class TierRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
-    name: str
-    rank: int
-    threshold: int
-    multiplier: Decimal
-    benefits: list[str]
-    created_at: datetime
-    updated_at: datetime
-
-
 class TierSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -97,6 +84,11 @@ class TierSummary(BaseModel):
     threshold: int
     multiplier: Decimal
     benefits: list[str]
+
+
+class TierRead(TierSummary):
+    created_at: datetime
+    updated_at: datetime
 
 
 class TierSource(StrEnum):
