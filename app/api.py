@@ -9,8 +9,11 @@ from app.earning.router import router as earning_router
 from app.ledger.router import router as ledger_router
 from app.members.router import router as members_router
 from app.program.router import router as program_router
+from app.rewards.router import router as rewards_router
 from app.spending.router import router as spending_router
 from app.tiers.router import router as tiers_router
+from app.vouchers.checkout_router import router as voucher_checkout_router
+from app.vouchers.router import router as vouchers_router
 
 router = APIRouter(prefix="/v1")
 for feature in (
@@ -23,5 +26,8 @@ for feature in (
     tiers_router,
     spending_router,
     api_keys_router,
+    rewards_router,
+    vouchers_router,
+    voucher_checkout_router,
 ):
     router.include_router(feature)

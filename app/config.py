@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # Mistyped or unknown bearer codes (vouchers, gifts, receipts) per API key and minute
     # before look-ups are refused with 429: guessing codes must not pay. 0 turns it off.
     code_lookup_failures_per_minute: int = Field(default=20, ge=0)
+    # How long a checkout's voucher reservation holds without ``ttl_seconds``, and the most
+    # it may ask for (longer requests are cut to this).
+    voucher_reservation_default_seconds: int = Field(default=900, ge=1)
+    voucher_reservation_max_seconds: int = Field(default=3600, ge=1)
     idempotency_ttl_hours: int = Field(default=72, ge=1)
     # How long an unfinished request holds its idempotency key before a retry may take over
     # (a process that died mid-request must not block the key for the whole TTL).

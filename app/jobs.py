@@ -15,6 +15,7 @@ from app.db.base import utcnow
 from app.kit import idempotency
 from app.ledger import jobs as ledger_jobs
 from app.tiers import jobs as tier_jobs
+from app.vouchers import checkout as voucher_checkout
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ JOBS: dict[str, Job] = {
     "purge_idempotency_records": _purge_idempotency_records,
     "grant_birthday_bonuses": bonus_jobs.grant_birthday_bonuses,
     "review_tiers": tier_jobs.review_tiers,
+    "clean_up_vouchers": voucher_checkout.clean_up_vouchers,
 }
 
 

@@ -56,6 +56,7 @@ class TransactionType(StrEnum):
     pending_release = "pending_release"
     redemption = "redemption"
     redemption_cancel = "redemption_cancel"
+    voucher_purchase = "voucher_purchase"
     adjustment = "adjustment"
     expiry = "expiry"
     signup_bonus = "signup_bonus"

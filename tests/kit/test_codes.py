@@ -94,9 +94,9 @@ def test_codes_do_not_repeat():
 def test_the_random_symbols_come_from_the_secrets_module(monkeypatch):
     class Fixed:
         @staticmethod
-        def choice(alphabet: str) -> str:
-            assert alphabet == ALPHABET
-            return "7"
+        def randbits(bits: int) -> int:
+            assert bits == 60
+            return sum(ALPHABET.index("7") << shift for shift in range(0, 60, 5))
 
     monkeypatch.setattr(codes, "secrets", Fixed)
 

@@ -154,6 +154,7 @@ async def test_jobs_run_once_on_the_command_line_prints_what_each_job_did(
         "purge_idempotency_records\t0",
         "grant_birthday_bonuses\t0",
         "review_tiers\t0",
+        "clean_up_vouchers\t0",
     ]
     current = await balance(client, pos, anna)
     assert (current["available"], current["pending"]) == (25, 0)
