@@ -28,6 +28,7 @@ from app.vouchers.models import Voucher
 from app.vouchers.schemas import (
     VoucherBatchCreate,
     VoucherBatchRead,
+    VoucherHistoryRead,
     VoucherIssue,
     VoucherIssued,
     VoucherRead,
@@ -155,3 +156,24 @@ async def create_voucher_batch(
 async def get_voucher(code: str, request: Request, key: Reader, session: Session) -> VoucherRead:
     voucher = await voucher_by_code(session, get_runtime(request), key, code)
     return _read(voucher, utcnow())
+
+
+@router.get(
+    "/vouchers/{code}/history",
+    summary="List a voucher's state changes",
+    description="Issued, reserved, released, redeemed, rolled back, expired: each with its "
+    "order and details, newest first. Failed look-ups count towards the limit of "
+    "`GET /v1/vouchers/{code}`. Scopes `pos`, `shop`, `partner`.",
+    responses=error_responses(VoucherCodeInvalid, VoucherNotFound, RateLimited),
+)
+async def list_voucher_history(
+    code: str, request: Request, key: Reader, page: PageQuery, session: Session
+) -> Page[VoucherHistoryRead]:
+    voucher = await voucher_by_code(session, get_runtime(request), key, code)
+    changes, next_cursor = await service.list_history(session, voucher, page)
+    return Page[VoucherHistoryRead](
+        items=[
+            VoucherHistoryRead.model_validate(change, from_attributes=True) for change in changes
+        ],
+        next_cursor=next_cursor,
+    )

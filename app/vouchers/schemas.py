@@ -5,7 +5,7 @@ nowhere else; every other view shows its last four symbols.
 """
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -97,6 +97,19 @@ class VoucherRead(BaseModel):
     member_id: UUID | None = Field(description="The owner; null for campaign vouchers.")
     reward_id: UUID | None
     batch_id: UUID | None
+    created_at: datetime
+
+
+class VoucherHistoryRead(BaseModel):
+    """One state change of a voucher."""
+
+    id: UUID
+    action: str = Field(
+        description="issued, reserved, reservation_extended, released, reservation_expired, "
+        "redeemed, rolled_back or expired."
+    )
+    order_id: str | None
+    data: dict[str, Any] = Field(description="Details of the change, such as `redemption_id`.")
     created_at: datetime
 
 

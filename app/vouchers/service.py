@@ -288,3 +288,10 @@ async def list_member_vouchers(
     await get_member(session, member_id)
     statement = select(Voucher).where(Voucher.member_id == member_id)
     return await paginate(session, statement, Voucher, params)
+
+
+async def list_history(
+    session: AsyncSession, voucher: Voucher, params: PageParams
+) -> tuple[Sequence[VoucherHistory], str | None]:
+    statement = select(VoucherHistory).where(VoucherHistory.voucher_id == voucher.id)
+    return await paginate(session, statement, VoucherHistory, params)

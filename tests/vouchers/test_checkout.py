@@ -138,6 +138,16 @@ async def test_full_lifecycle_validate_reserve_redeem_roll_back(app, client, til
         "rolled_back",
         "redeemed",
     ]
+    listed = expect(await client.get(f"/v1/vouchers/{code}/history", headers=till), 200)
+    assert [change["action"] for change in listed["items"]] == [
+        "redeemed",
+        "rolled_back",
+        "redeemed",
+        "reservation_extended",
+        "reserved",
+    ]
+    assert listed["items"][0]["order_id"] == "WEB-3"
+    assert listed["items"][1]["data"] == {"redemption_id": redeemed["redemption_id"]}
 
 
 async def test_validate_writes_nothing(app, client, till):
