@@ -6,10 +6,12 @@ from app.campaigns.models import Campaign
 from app.db.base import Base
 from app.earning.models import Purchase, PurchaseReturn
 from app.events.models import Event
+from app.gifts.models import Gift
 from app.kit.idempotency import IdempotencyRecord
 from app.ledger.models import Account, EarnLot, LedgerTransaction, LotConsumption, Posting
 from app.members.models import Member
 from app.program.models import Program
+from app.referrals.models import Referral
 from app.rewards.models import Reward
 from app.spending.models import Redemption
 from app.tiers.models import Tier, TierChange
@@ -23,6 +25,7 @@ __all__ = [
     "Campaign",
     "EarnLot",
     "Event",
+    "Gift",
     "IdempotencyRecord",
     "LedgerTransaction",
     "LotConsumption",
@@ -32,6 +35,7 @@ __all__ = [
     "Purchase",
     "PurchaseReturn",
     "Redemption",
+    "Referral",
     "Reward",
     "Tier",
     "TierChange",

@@ -62,6 +62,12 @@ class TransactionType(StrEnum):
     signup_bonus = "signup_bonus"
     birthday_bonus = "birthday_bonus"
     profile_bonus = "profile_bonus"
+    referral_bonus = "referral_bonus"
+    gift_sent = "gift_sent"  # available -> gift escrow
+    gift_received = "gift_received"  # gift escrow -> the recipient, as a new lot
+    gift_returned = "gift_returned"  # gift escrow -> the sender, into the lots it came from
+    merge_out = "merge_out"  # a duplicate record's points -> escrow
+    merge_in = "merge_in"  # escrow -> the record it was merged into, lots kept
 
 
 class LotStatus(StrEnum):

@@ -11,6 +11,7 @@ from app.db.types import JSONVariant
 
 class MemberStatus(StrEnum):
     active = "active"
+    merged = "merged"  # folded into ``merged_into_id``; look-ups lead there
 
 
 class Member(IdMixin, CreatedAtMixin, Base):
@@ -38,4 +39,6 @@ class Member(IdMixin, CreatedAtMixin, Base):
     # A tier given by hand (VIP invitation), in force until its end date.
     manual_tier_id: Mapped[UUID | None] = mapped_column(ForeignKey("tier.id", ondelete="SET NULL"))
     manual_tier_until: Mapped[datetime | None]
+    merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("member.id"))
+    merged_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

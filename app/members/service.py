@@ -15,6 +15,7 @@ from app.members.cards import generate_card_number
 from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
 from app.members.models import Member
 from app.members.schemas import MemberCreate, MemberUpdate
+from app.referrals.models import Referral
 
 UNIQUE_FIELDS = ("external_id", "card_number", "email")
 _GENERATION_ATTEMPTS = 8
@@ -38,7 +39,10 @@ async def _refuse_duplicates(session: AsyncSession, member: Member, fields: dict
         raise MemberExists(f"Another member has this {' and '.join(taken)}.", fields=taken)
 
 
-async def create_member(session: AsyncSession, data: MemberCreate) -> Member:
+async def create_member(
+    session: AsyncSession, data: MemberCreate, referrer: Member | None = None
+) -> Member:
+    """Enrol a member; ``referrer`` (a gift's sender) takes the place of a referral code."""
     member = Member(
         id=uuid7(),
         external_id=data.external_id,
@@ -49,12 +53,13 @@ async def create_member(session: AsyncSession, data: MemberCreate) -> Member:
     )
     given = {field: getattr(data, field) for field in UNIQUE_FIELDS if getattr(data, field)}
     await _refuse_duplicates(session, member, given)
-    if data.referral_code is not None:
+    if referrer is None and data.referral_code is not None:
         referrer = await repository.get_by(
             session, referral_code=codes.canonical_symbols(data.referral_code)
         )
         if referrer is None:
             raise ReferralCodeUnknown(f"No member has the referral code {data.referral_code!r}.")
+    if referrer is not None:
         member.referred_by_id = referrer.id
     member.card_number = data.card_number or await _unused(
         session, "card_number", generate_card_number
@@ -63,6 +68,8 @@ async def create_member(session: AsyncSession, data: MemberCreate) -> Member:
     session.add(member)
     await _flush_unique(session)
     ledger.open_member_accounts(session, member.id)
+    if referrer is not None:
+        session.add(Referral(id=uuid7(), referee_id=member.id, referrer_id=referrer.id))
     await session.flush()
     await bonuses.after_enrolment(session, member)
     return member

@@ -1,9 +1,9 @@
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 
@@ -69,6 +69,12 @@ ClaimDays = Annotated[
 ]
 Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=200)]
 BonusPoints = Annotated[int, Field(ge=0, le=1_000_000)]
+GiftDays = Annotated[
+    int, Field(ge=1, le=365, description="Days a gift code can be claimed before it expires.")
+]
+GiftPoints = Annotated[int, Field(ge=1, le=10_000_000)]
+Limit = Annotated[int, Field(ge=0, le=10_000_000, description="0 = no limit.")]
+MinimumTotal = Annotated[int, Field(ge=0, le=100_000_000_000)]
 GraceDays = Annotated[
     int,
     Field(ge=0, le=365, description="Days after a tier review date before a downgrade applies."),
@@ -100,6 +106,38 @@ class ProgramSettings(BaseModel):
     )
     tier_qualifying_window: QualifyingWindow = QualifyingWindow.calendar_year
     tier_downgrade_grace_days: GraceDays = 0
+    gift_expiry_days: GiftDays = 30
+    gift_min_points: GiftPoints = Field(default=1, description="Fewest points one gift may hold.")
+    gift_max_points: GiftPoints = Field(
+        default=10_000, description="Most points one gift may hold."
+    )
+    gift_max_open_per_member: Limit = Field(
+        default=5, description="Unclaimed gifts a member may have at once; 0 = no limit."
+    )
+    gift_max_points_per_month: Limit = Field(
+        default=0,
+        description="Points a member may give away in a local calendar month (gifts not "
+        "cancelled or expired); 0 = no limit.",
+    )
+    referral_bonus_referrer: BonusPoints = Field(
+        default=0, description="Points for the member who recommended us."
+    )
+    referral_bonus_referee: BonusPoints = Field(
+        default=0, description="Points for the new member who came on a recommendation."
+    )
+    referral_min_purchase_total: MinimumTotal = Field(
+        default=0, description="Minor units the referee's first qualifying purchase must reach."
+    )
+    referral_max_per_referrer_per_month: Limit = Field(
+        default=0,
+        description="Referral bonuses one referrer gets in a local calendar month; 0 = no limit.",
+    )
+
+    @model_validator(mode="after")
+    def _gift_limits_in_order(self) -> Self:
+        if self.gift_min_points > self.gift_max_points:
+            raise ValueError("gift_min_points must not be more than gift_max_points")
+        return self
 
 
 class ProgramUpdate(BaseModel):
@@ -123,3 +161,12 @@ class ProgramUpdate(BaseModel):
     profile_completion_bonus: BonusPoints | None = None
     tier_qualifying_window: QualifyingWindow | None = None
     tier_downgrade_grace_days: GraceDays | None = None
+    gift_expiry_days: GiftDays | None = None
+    gift_min_points: GiftPoints | None = None
+    gift_max_points: GiftPoints | None = None
+    gift_max_open_per_member: Limit | None = None
+    gift_max_points_per_month: Limit | None = None
+    referral_bonus_referrer: BonusPoints | None = None
+    referral_bonus_referee: BonusPoints | None = None
+    referral_min_purchase_total: MinimumTotal | None = None
+    referral_max_per_referrer_per_month: Limit | None = None

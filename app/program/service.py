@@ -1,3 +1,5 @@
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.program.models import PROGRAM_ID, Program
@@ -16,9 +18,13 @@ async def update_program(session: AsyncSession, update: ProgramUpdate) -> Progra
     current = (
         ProgramSettings() if program is None else ProgramSettings.model_validate(program.settings)
     )
-    merged = ProgramSettings.model_validate(
-        {**current.model_dump(), **update.model_dump(exclude_unset=True, exclude_none=True)}
-    )
+    try:
+        merged = ProgramSettings.model_validate(
+            {**current.model_dump(), **update.model_dump(exclude_unset=True, exclude_none=True)}
+        )
+    except ValidationError as error:
+        # A change valid field by field can still break a rule across fields.
+        raise RequestValidationError(error.errors()) from error
     document = merged.model_dump(mode="json")
     if program is None:
         session.add(Program(id=PROGRAM_ID, settings=document))

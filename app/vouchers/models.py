@@ -21,6 +21,7 @@ class VoucherStatus(StrEnum):
     redeemed = "redeemed"
     expired = "expired"
     cancelled = "cancelled"
+    gifted = "gifted"  # held in an open gift: nobody can use it until the gift is claimed
 
 
 class Voucher(IdMixin, CreatedAtMixin, Base):

@@ -20,6 +20,15 @@ DEFAULTS = {
     "profile_completion_bonus": 0,
     "tier_qualifying_window": "calendar_year",
     "tier_downgrade_grace_days": 0,
+    "gift_expiry_days": 30,
+    "gift_min_points": 1,
+    "gift_max_points": 10_000,
+    "gift_max_open_per_member": 5,
+    "gift_max_points_per_month": 0,
+    "referral_bonus_referrer": 0,
+    "referral_bonus_referee": 0,
+    "referral_min_purchase_total": 0,
+    "referral_max_per_referrer_per_month": 0,
 }
 
 
@@ -69,3 +78,13 @@ async def test_only_admins_see_or_change_the_programme(app, client, admin):
         assert_problem(read, 403, "insufficient_scope")
         assert_problem(changed, 403, "insufficient_scope")
     assert (await client.get("/v1/program", headers=admin)).json() == DEFAULTS
+
+
+async def test_settings_that_contradict_each_other_are_422_and_change_nothing(client, admin):
+    await set_program(client, admin, gift_max_points=500)
+
+    response = await client.put("/v1/program", json={"gift_min_points": 501}, headers=admin)
+
+    body = assert_problem(response, 422, "validation_error")
+    assert "gift_min_points" in body["errors"][0]["msg"]
+    assert (await client.get("/v1/program", headers=admin)).json()["gift_min_points"] == 1
