@@ -6,9 +6,11 @@ from app.api_keys.router import router as api_keys_router
 from app.campaigns.router import router as campaigns_router
 from app.earning.router import quotes_router
 from app.earning.router import router as earning_router
+from app.gifts.router import router as gifts_router
 from app.ledger.router import router as ledger_router
 from app.members.router import router as members_router
 from app.program.router import router as program_router
+from app.referrals.router import router as referrals_router
 from app.rewards.router import router as rewards_router
 from app.spending.router import router as spending_router
 from app.tiers.router import router as tiers_router
@@ -29,5 +31,7 @@ for feature in (
     rewards_router,
     vouchers_router,
     voucher_checkout_router,
+    gifts_router,
+    referrals_router,
 ):
     router.include_router(feature)

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.bonuses import jobs as bonus_jobs
 from app.db.base import utcnow
+from app.gifts import service as gifts
 from app.kit import idempotency
 from app.ledger import jobs as ledger_jobs
+from app.referrals import jobs as referral_jobs
 from app.tiers import jobs as tier_jobs
 from app.vouchers import checkout as voucher_checkout
 
@@ -36,6 +38,8 @@ JOBS: dict[str, Job] = {
     "grant_birthday_bonuses": bonus_jobs.grant_birthday_bonuses,
     "review_tiers": tier_jobs.review_tiers,
     "clean_up_vouchers": voucher_checkout.clean_up_vouchers,
+    "expire_gifts": gifts.expire_due_gifts,
+    "reward_referrers": referral_jobs.reward_referrers,
 }
 
 

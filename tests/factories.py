@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from app.api_keys.models import Scope
 from app.cli import cli
 from app.config import get_settings
+from app.ledger import verify
 from tests.conftest import TEST_SECRET_KEY, bearer, create_key
 
 PROBLEM = "application/problem+json"
@@ -179,6 +180,12 @@ async def execute(app: FastAPI, *statements: Executable) -> None:
         for statement in statements:
             await session.execute(statement)
         await session.commit()
+
+
+async def assert_ledger_verifies(app: FastAPI) -> None:
+    """`stammkunde verify` finds nothing wrong with the ledger."""
+    async with app.state.runtime.sessionmaker() as session:
+        assert await verify.first_mismatch(session) is None
 
 
 async def stammkunde(database_url: str, *args: str) -> Result:

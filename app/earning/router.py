@@ -105,7 +105,7 @@ async def claim_receipt(
     lot = recorded.lot
     return ReceiptClaimed(
         purchase_id=recorded.purchase.id,
-        member_id=body.member_id,
+        member_id=recorded.purchase.member_id or body.member_id,  # a merged record's target
         points=lot.points if lot is not None else 0,
         available_at=lot.available_at if lot is not None else None,
         balance=BalanceSummary.of(recorded.ledger),

@@ -37,6 +37,7 @@ from app.members.models import Member
 from app.program import calendar
 from app.program.schemas import ProgramSettings, ReturnPolicy
 from app.program.service import get_program
+from app.referrals import service as referrals
 from app.tiers import service as tiers
 from app.tiers.models import Tier
 
@@ -155,9 +156,12 @@ async def record_purchase(
             program.timezone,
         )
     else:
-        ledger = await ledger_service.lock(session, member.id)
+        # A merge of the member that finished while this waited leads on to the target.
+        member, ledger = await members.lock_ledger(session, member)
+        purchase.member_id = member.id
         lot = _credit(session, ledger, program, purchase, TransactionType.purchase, now)
         await session.flush()
+        await referrals.after_purchase(session, ledger, purchase, program, now)
         await tiers.after_points_change(session, member, program, now)
     await session.flush()
     return RecordedPurchase(purchase, lot, ledger, claim_code)
@@ -218,13 +222,14 @@ async def claim_receipt(
     assert purchase.claim_expires_at is not None
     if purchase.claim_expires_at <= now:
         raise ReceiptClaimExpired("This receipt can no longer be claimed.")
-    member = await members.get_member(session, member_id)
+    member = await members.find_member(session, member_id)
     program = await get_program(session)
-    ledger = await ledger_service.lock(session, member.id)
+    member, ledger = await members.lock_ledger(session, member)
     purchase.member_id = member.id
     purchase.claimed_at = now
     lot = _credit(session, ledger, program, purchase, TransactionType.receipt_claim, now)
     await session.flush()
+    await referrals.after_purchase(session, ledger, purchase, program, now)
     await tiers.after_points_change(session, member, program, now)
     await session.flush()
     return RecordedPurchase(purchase, lot, ledger, None)

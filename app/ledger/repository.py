@@ -163,3 +163,11 @@ async def postings_of(session: AsyncSession, transaction_ids: Sequence[UUID]) ->
         select(Posting).where(Posting.transaction_id.in_(transaction_ids))
     )
     return result.all()
+
+
+async def lots_holding_points(session: AsyncSession, member_id: UUID) -> Sequence[EarnLot]:
+    """The member's lots that still hold points, available or pending."""
+    result = await session.scalars(
+        select(EarnLot).where(EarnLot.member_id == member_id, EarnLot.remaining > 0)
+    )
+    return result.all()

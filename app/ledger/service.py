@@ -283,7 +283,9 @@ async def restore(
 ) -> LedgerTransaction:
     """Give back what ``spent`` took, into the lots it took from (with their expiry).
 
-    A lot already past its expiry is restored too; the expiry job then expires it.
+    A lot already past its expiry is restored too; the expiry job then expires it. A lot
+    of another record (``spent`` was taken from a duplicate merged into this member since)
+    is not touched: its points come back as a new lot of this member, with its expiry.
     """
     now = now or utcnow()
     consumed = await repository.consumption_of(session, spent.id)
@@ -305,7 +307,23 @@ async def restore(
     for view in spending_order(_lot_view(lot) for lot in lots.values()):
         withheld = min(payback, by_lot[view.id])
         payback -= withheld
-        lots[view.id].remaining += by_lot[view.id] - withheld
+        lot = lots[view.id]
+        if lot.member_id == ledger.member_id:
+            lot.remaining += by_lot[view.id] - withheld
+        else:
+            session.add(
+                EarnLot(
+                    id=uuid7(),
+                    member_id=ledger.member_id,
+                    transaction_id=transaction.id,
+                    points=by_lot[view.id],
+                    remaining=by_lot[view.id] - withheld,
+                    expired_points=0,
+                    status=LotStatus.available,
+                    expires_at=lot.expires_at,
+                    created_at=now,
+                )
+            )
     return transaction
 
 
@@ -454,3 +472,166 @@ async def balance(
         lifetime_earned=await repository.lifetime_earned(session, member_id),
         expiring=[(points, at) for at, points in sorted(expiring.items())],
     )
+
+
+# --- Merging duplicate records -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LotSnapshot:
+    """What one lot held when a merge moved it out, so the other record gets it back alike."""
+
+    lot_id: UUID
+    remaining: int
+    expired_points: int
+    status: LotStatus
+    available_at: datetime | None
+    expires_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MovedOut:
+    """Step 1 of a merge: what left the duplicate record for the escrow account."""
+
+    transaction: LedgerTransaction | None
+    available: int  # negative: a debt left by a return moved too
+    pending: int
+    lots: list[LotSnapshot]
+
+
+@dataclass(frozen=True, slots=True)
+class MovedIn:
+    """Step 2 of a merge: the record merged into got it, lot by lot."""
+
+    transaction: LedgerTransaction | None
+    lot_ids: dict[UUID, UUID]  # each moved lot -> the lot that now holds its points
+
+
+async def move_out_for_merge(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    now: datetime,
+    *,
+    reference: str,
+    related_id: UUID,
+) -> MovedOut:
+    """Move everything a duplicate record holds to the gift escrow account, in one
+    ``merge_out`` transaction local to that record: its available balance (also when it
+    is negative, a debt from a return), its pending balance, and its lots, which are
+    emptied and described so that :func:`move_in_for_merge` recreates them.
+
+    Lots past their expiry are expired first: a merge never revives expired points. What
+    expired of a moved lot goes with it (``expired_points``), so that a later return of
+    its purchase still takes those from the expired account. Nothing to move writes nothing.
+    """
+    expire(session, ledger, await repository.due_expiring_lots(session, ledger.member_id, now), now)
+    # Lots expired just now still hold points in the database (nothing is flushed yet).
+    lots = [
+        lot
+        for lot in await repository.lots_holding_points(session, ledger.member_id)
+        if lot.remaining > 0
+    ]
+    available, pending = ledger.available_balance, ledger.pending_balance
+    held = {
+        status: sum(lot.remaining for lot in lots if lot.status == status) for status in LotStatus
+    }
+    if held[LotStatus.available] != max(available, 0) or held[LotStatus.pending] != pending:
+        raise RuntimeError(f"lots of member {ledger.member_id} do not hold its balance")
+    escrow = program_account_id(AccountKind.gift_escrow)
+    legs: list[Leg] = []
+    if available > 0:
+        legs += transfer(ledger.available.id, escrow, available)
+    elif available < 0:
+        legs += transfer(escrow, ledger.available.id, -available)
+    if pending > 0:
+        legs += transfer(ledger.pending.id, escrow, pending)
+    if not legs:
+        return MovedOut(None, 0, 0, [])
+    transaction = _record(
+        session,
+        ledger,
+        TransactionType.merge_out,
+        legs,
+        points=-(available + pending),
+        now=now,
+        reference=reference,
+        related_id=related_id,
+    )
+    snapshots = []
+    for lot in sorted(lots, key=lambda lot: spending_order_key(_lot_view(lot))):
+        snapshots.append(
+            LotSnapshot(
+                lot_id=lot.id,
+                remaining=lot.remaining,
+                expired_points=lot.expired_points,
+                status=LotStatus(lot.status),
+                available_at=lot.available_at,
+                expires_at=lot.expires_at,
+                created_at=lot.created_at,
+            )
+        )
+        lot.remaining = 0
+        lot.expired_points = 0
+    return MovedOut(transaction, available, pending, snapshots)
+
+
+async def move_in_for_merge(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    moved: MovedOut,
+    now: datetime,
+    *,
+    reference: str,
+    related_id: UUID,
+) -> MovedIn:
+    """Take what :func:`move_out_for_merge` put into escrow, in one ``merge_in`` transaction
+    local to the record merged into: each lot is recreated with its expiry, and a pending
+    lot stays pending until its date. As with any credit, available points first pay back
+    a negative balance; a moved debt takes from this record's lots first-expiring-first.
+    """
+    if moved.transaction is None:
+        return MovedIn(None, {})
+    escrow = program_account_id(AccountKind.gift_escrow)
+    legs: list[Leg] = []
+    payback = 0
+    if moved.available > 0:
+        payback = debt_payback(ledger.available_balance, moved.available)
+        legs += transfer(escrow, ledger.available.id, moved.available)
+    elif moved.available < 0:
+        debt = -moved.available
+        await _take_from_other_lots(session, ledger, min(debt, max(ledger.available_balance, 0)))
+        legs += transfer(ledger.available.id, escrow, debt)
+    if moved.pending > 0:
+        legs += transfer(escrow, ledger.pending.id, moved.pending)
+    transaction = _record(
+        session,
+        ledger,
+        TransactionType.merge_in,
+        legs,
+        points=moved.available + moved.pending,
+        now=now,
+        reference=reference,
+        related_id=related_id,
+    )
+    lot_ids: dict[UUID, UUID] = {}
+    for snapshot in moved.lots:  # in spending order: a payback takes the soonest-expiring
+        withheld = 0
+        if snapshot.status == LotStatus.available:
+            withheld = min(payback, snapshot.remaining)
+            payback -= withheld
+        lot = EarnLot(
+            id=uuid7(),
+            member_id=ledger.member_id,
+            transaction_id=transaction.id,
+            points=snapshot.remaining + snapshot.expired_points,
+            remaining=snapshot.remaining - withheld,
+            expired_points=snapshot.expired_points,
+            status=snapshot.status,
+            available_at=snapshot.available_at,
+            expires_at=snapshot.expires_at,
+            created_at=now,
+        )
+        session.add(lot)
+        lot_ids[snapshot.lot_id] = lot.id
+    return MovedIn(transaction, lot_ids)

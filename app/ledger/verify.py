@@ -2,7 +2,8 @@
 
 Checks that every transaction balances, every cached balance equals the sum of its
 postings, every member's hash chain is unbroken and matches its head, and the lots hold
-exactly the spendable and pending points.
+exactly the spendable and pending points, and the gift escrow account holds exactly the
+points of the open gifts.
 """
 
 from collections import defaultdict
@@ -12,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.gifts.models import Gift, GiftStatus
 from app.ledger import chain
 from app.ledger.models import (
     Account,
@@ -21,6 +23,7 @@ from app.ledger.models import (
     LotStatus,
     Posting,
     Side,
+    program_account_id,
 )
 from app.ledger.postings import Leg, balance_change
 
@@ -30,7 +33,7 @@ _signed = case((Posting.side == Side.credit, Posting.amount), else_=-Posting.amo
 
 
 async def first_mismatch(session: AsyncSession) -> str | None:
-    for check in (_unbalanced_transaction, _wrong_cached_balance):
+    for check in (_unbalanced_transaction, _wrong_cached_balance, _escrow_not_open_gifts):
         problem = await check(session)
         if problem is not None:
             return problem
@@ -84,6 +87,20 @@ async def _wrong_cached_balance(session: AsyncSession) -> str | None:
             f"member {row.member_id}: {row.kind} balance is {row.balance}, "
             f"its postings sum to {row.total or 0}"
         )
+    return None
+
+
+async def _escrow_not_open_gifts(session: AsyncSession) -> str | None:
+    in_escrow = await session.scalar(
+        select(func.coalesce(func.sum(_signed), 0)).where(
+            Posting.account_id == program_account_id(AccountKind.gift_escrow)
+        )
+    )
+    in_open_gifts = await session.scalar(
+        select(func.coalesce(func.sum(Gift.points), 0)).where(Gift.status == GiftStatus.open)
+    )
+    if int(in_escrow or 0) != int(in_open_gifts or 0):
+        return f"gift escrow holds {in_escrow} points, the open gifts {in_open_gifts}"
     return None
 
 

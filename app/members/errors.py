@@ -14,3 +14,13 @@ class MemberExists(Conflict):
 class ReferralCodeUnknown(Unprocessable):
     code = "referral_code_unknown"
     title = "Referral code unknown"
+
+
+class MergeSameMember(Unprocessable):
+    code = "merge_same_member"
+    title = "Merge of a member into itself"
+
+
+class MemberMerged(Conflict):
+    code = "member_merged"
+    title = "Member already merged"

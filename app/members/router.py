@@ -7,15 +7,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.models import ApiKey, Scope
 from app.db.base import utcnow
-from app.kit.auth import require_scope
+from app.kit.auth import AdminKey, require_scope
 from app.kit.errors import error_responses
-from app.kit.idempotency import OPTIONAL_IDEMPOTENCY_ERRORS, OptionalIdempotencyKey
+from app.kit.idempotency import (
+    IDEMPOTENCY_ERRORS,
+    OPTIONAL_IDEMPOTENCY_ERRORS,
+    IdempotencyKey,
+    OptionalIdempotencyKey,
+)
 from app.kit.pagination import Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
-from app.members import service
-from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
+from app.members import merge, service
+from app.members.errors import (
+    MemberExists,
+    MemberMerged,
+    MemberNotFound,
+    MergeSameMember,
+    ReferralCodeUnknown,
+)
 from app.members.models import Member
-from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
+from app.members.schemas import MemberCreate, MemberMerge, MemberRead, MemberUpdate
 from app.tiers import service as tiers
 
 router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
@@ -92,3 +103,19 @@ async def update_member(
     member_id: UUID, body: MemberUpdate, _key: Writer, session: Session
 ) -> MemberRead:
     return await _read(session, await service.update_member(session, member_id, body))
+
+
+@router.post(
+    "/{member_id}/merge",
+    summary="Merge a duplicate record into a member",
+    description="Moves the duplicate's points (lots with their expiry; pending stays pending), "
+    "vouchers, open gifts, purchases and referrals to this member, all or nothing, and marks "
+    "the duplicate `merged`: look-ups of its card number, email or external id lead here. "
+    "Emits `member.merged`. Scope `admin`.",
+    responses=error_responses(MemberNotFound, MemberMerged, MergeSameMember, *IDEMPOTENCY_ERRORS),
+)
+async def merge_member(
+    member_id: UUID, body: MemberMerge, _admin: AdminKey, _: IdempotencyKey, session: Session
+) -> MemberRead:
+    merged = await merge.merge(session, member_id, body.source_member_id)
+    return await _read(session, merged.target)

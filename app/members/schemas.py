@@ -88,6 +88,26 @@ class MemberRead(BaseModel):
         description="Name of the tier in force: a manual tier while it lasts, else the earned one.",
     )
     segments: list[str]
-    status: str
+    status: str = Field(description="`active`, or `merged` into `merged_into_id`.")
+    merged_into_id: UUID | None = Field(
+        default=None, description="The member this duplicate record was merged into."
+    )
+    merged_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class MemberMerge(BaseModel):
+    """The duplicate record to fold into the member named in the path."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"source_member_id": "0190f5c2-7d1e-7b3a-9c41-2f6e8d0a1b2c"}]
+        },
+    )
+
+    source_member_id: UUID = Field(
+        description="The duplicate: its points, lots, vouchers, open gifts and history move "
+        "to the member in the path, and look-ups of its card number lead there."
+    )

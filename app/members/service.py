@@ -12,9 +12,10 @@ from app.kit.pagination import PageParams, paginate
 from app.ledger import service as ledger
 from app.members import repository
 from app.members.cards import generate_card_number
-from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
+from app.members.errors import MemberExists, MemberNotFound
 from app.members.models import Member
 from app.members.schemas import MemberCreate, MemberUpdate
+from app.referrals import service as referrals
 from app.referrals.models import Referral
 
 UNIQUE_FIELDS = ("external_id", "card_number", "email")
@@ -54,12 +55,9 @@ async def create_member(
     given = {field: getattr(data, field) for field in UNIQUE_FIELDS if getattr(data, field)}
     await _refuse_duplicates(session, member, given)
     if referrer is None and data.referral_code is not None:
-        referrer = await repository.get_by(
-            session, referral_code=codes.canonical_symbols(data.referral_code)
-        )
-        if referrer is None:
-            raise ReferralCodeUnknown(f"No member has the referral code {data.referral_code!r}.")
+        referrer = await referrals.referrer_by_code(session, data.referral_code)
     if referrer is not None:
+        referrer = await repository.current_member(session, referrer)
         member.referred_by_id = referrer.id
     member.card_number = data.card_number or await _unused(
         session, "card_number", generate_card_number
@@ -94,14 +92,33 @@ async def get_member(session: AsyncSession, member_id: UUID) -> Member:
 async def find_member(
     session: AsyncSession, member_id: UUID | None = None, card_number: str | None = None
 ) -> Member:
-    """A member by id or by card number, as tills identify them."""
+    """A member by id or by card number, as tills identify them.
+
+    A duplicate record merged into another leads to that one (along a chain of merges):
+    whatever a till writes for it goes to the member it was merged into.
+    """
     if member_id is not None:
-        return await get_member(session, member_id)
+        return await repository.current_member(session, await get_member(session, member_id))
     assert card_number is not None
     member = await repository.get_by(session, card_number=card_number)
     if member is None:
         raise MemberNotFound(f"No member with card number {card_number}.")
-    return member
+    return await repository.current_member(session, member)
+
+
+async def lock_ledger(session: AsyncSession, member: Member) -> tuple[Member, ledger.MemberLedger]:
+    """The member's ledger, locked for this transaction, and the member it belongs to.
+
+    ``member`` was read before the lock was granted: when a merge of it finished while
+    this waited, its points are with the record it was merged into, and so is the lock
+    taken here (after the merge, which held both ledgers, is done).
+    """
+    while True:
+        locked = await ledger.lock(session, member.id)
+        await session.refresh(member, ["status", "merged_into_id"])
+        if member.merged_into_id is None:
+            return member, locked
+        member = await repository.current_member(session, member)
 
 
 async def update_member(session: AsyncSession, member_id: UUID, data: MemberUpdate) -> Member:
@@ -127,5 +144,14 @@ async def list_members(
     external_id: str | None = None,
     email: str | None = None,
 ) -> tuple[Sequence[Member], str | None]:
+    """Members newest first; a look-up by card number, external id or email that finds a
+    merged record answers with the member it was merged into."""
     statement = repository.list_statement(card_number, external_id, email)
-    return await paginate(session, statement, Member, params)
+    members, next_cursor = await paginate(session, statement, Member, params)
+    if card_number is None and external_id is None and email is None:
+        return members, next_cursor
+    found: dict[UUID, Member] = {}
+    for member in members:
+        current = await repository.current_member(session, member)
+        found.setdefault(current.id, current)
+    return list(found.values()), next_cursor

@@ -77,6 +77,9 @@ async def cancel_redemption(
     ledger = await ledger_service.lock(session, member_id)
     redemption = await session.get(Redemption, redemption_id, populate_existing=True)
     assert redemption is not None
+    if redemption.member_id != member_id:
+        # A merge moved it to the record merged into while this waited for the lock.
+        ledger = await ledger_service.lock(session, redemption.member_id)
     if redemption.status == RedemptionStatus.cancelled:
         raise RedemptionAlreadyCancelled("This redemption was already cancelled.")
     spent = await session.get(LedgerTransaction, redemption.transaction_id)

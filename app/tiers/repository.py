@@ -84,7 +84,7 @@ async def lock_member(session: AsyncSession, member_id: UUID) -> Member | None:
         await session.scalars(
             select(Member)
             .where(Member.id == member_id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     ).one_or_none()
@@ -99,7 +99,7 @@ async def lock_member_or_skip(session: AsyncSession, member_id: UUID) -> Member 
         await session.scalars(
             select(Member)
             .where(Member.id == member_id)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
             .execution_options(populate_existing=True)
         )
     ).one_or_none()

@@ -139,7 +139,9 @@ async def after_points_change(
     if target is None:
         return
     # The member was read before the ledger lock; a review may have changed its tier since.
-    await session.refresh(member, with_for_update=True)
+    # NO KEY UPDATE: a sale waiting for this member's ledger already holds a key-share lock
+    # on the row (its purchase refers to it); a plain FOR UPDATE would wait on it: deadlock.
+    await session.refresh(member, with_for_update={"key_share": True})
     current = next((tier for tier in tiers if tier.id == member.tier_id), None)
     if current is not None and target.rank <= current.rank:
         return

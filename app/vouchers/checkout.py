@@ -59,6 +59,7 @@ _DETAILS = {
     Reason.voucher_already_redeemed: "This voucher has already been redeemed.",
     Reason.voucher_cancelled: "This voucher has been cancelled.",
     Reason.voucher_reserved: "This voucher is reserved by another order.",
+    Reason.voucher_gifted: "This voucher is in a gift that has not been claimed yet.",
     Reason.voucher_not_yet_valid: "This voucher is not valid yet.",
     Reason.channel_not_allowed: "This voucher is not valid in this sales channel.",
     Reason.below_min_order_total: "The order total is below this voucher's minimum.",

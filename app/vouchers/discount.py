@@ -29,6 +29,7 @@ class Reason(StrEnum):
     voucher_not_yet_valid = "voucher_not_yet_valid"
     voucher_already_redeemed = "voucher_already_redeemed"
     voucher_cancelled = "voucher_cancelled"
+    voucher_gifted = "voucher_gifted"
     voucher_reserved = "voucher_reserved"
     channel_not_allowed = "channel_not_allowed"
     below_min_order_total = "below_min_order_total"
@@ -113,6 +114,8 @@ def usability(terms: Terms, now: datetime, order_id: str | None = None) -> Reaso
         return Reason.voucher_cancelled
     if terms.status == VoucherStatus.redeemed:
         return Reason.voucher_already_redeemed
+    if terms.status == VoucherStatus.gifted:
+        return Reason.voucher_gifted
     if terms.status == VoucherStatus.expired or now >= terms.expires_at:
         return Reason.voucher_expired
     if now < terms.valid_from:

@@ -11,9 +11,9 @@ from sqlalchemy import text, update
 from app.api_keys.models import Scope
 from app.earning.models import Purchase
 from app.kit.codes import generate_code
-from app.ledger import verify
 from tests.factories import (
     adjust,
+    assert_ledger_verifies,
     assert_problem,
     balance,
     claim,
@@ -46,11 +46,6 @@ def at(value: str | None) -> datetime | None:
 
 def berlin_today() -> date:
     return datetime.now(BERLIN).date()
-
-
-async def assert_ledger_verifies(app) -> None:
-    async with app.state.runtime.sessionmaker() as session:
-        assert await verify.first_mismatch(session) is None
 
 
 @pytest.fixture

@@ -155,6 +155,8 @@ async def test_jobs_run_once_on_the_command_line_prints_what_each_job_did(
         "grant_birthday_bonuses\t0",
         "review_tiers\t0",
         "clean_up_vouchers\t0",
+        "expire_gifts\t0",
+        "reward_referrers\t0",
     ]
     current = await balance(client, pos, anna)
     assert (current["available"], current["pending"]) == (25, 0)
