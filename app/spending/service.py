@@ -11,6 +11,7 @@ from app.db.base import utcnow, uuid7
 from app.ledger import service as ledger_service
 from app.ledger.models import AccountKind, LedgerTransaction, TransactionType
 from app.ledger.service import MemberLedger
+from app.members.service import find_member, lock_ledger
 from app.program import calendar
 from app.program.service import get_program
 from app.spending.errors import RedemptionAlreadyCancelled, RedemptionExists, RedemptionNotFound
@@ -23,7 +24,8 @@ async def redeem(
 ) -> tuple[Redemption, MemberLedger]:
     now = now or utcnow()
     program = await get_program(session)
-    ledger = await ledger_service.lock(session, member_id)
+    member, ledger = await lock_ledger(session, await find_member(session, member_id))
+    member_id = member.id  # a merged duplicate's id leads to the member it became
     if data.order_id is not None:
         existing = await session.scalar(
             select(Redemption.id).where(
@@ -106,7 +108,8 @@ async def adjust(
 ) -> tuple[LedgerTransaction, MemberLedger]:
     """Goodwill credit (a new lot, expiring like purchases) or a correction debit."""
     now = now or utcnow()
-    ledger = await ledger_service.lock(session, member_id)
+    member, ledger = await lock_ledger(session, await find_member(session, member_id))
+    member_id = member.id  # a merged duplicate's id leads to the member it became
     if data.points > 0:
         program = await get_program(session)
         earned = ledger_service.earn(

@@ -23,7 +23,7 @@ from app.ledger import service as ledger_service
 from app.ledger.models import AccountKind, TransactionType
 from app.ledger.service import MemberLedger
 from app.members.models import Member
-from app.members.service import get_member
+from app.members.service import find_member, get_member, lock_ledger
 from app.program import calendar
 from app.program.schemas import ProgramSettings
 from app.program.service import get_program
@@ -137,7 +137,8 @@ async def issue_from_reward(
     """Sell the member a reward: debit its points first-expiring-first, issue the voucher."""
     now = now or utcnow()
     # The member's ledger first, then the reward: the same order on every path.
-    ledger = await ledger_service.lock(session, member_id)
+    member, ledger = await lock_ledger(session, await find_member(session, member_id))
+    member_id = member.id  # a merged duplicate's id leads to the member it became
     reward = await get_reward(session, reward_id)
     await _check_available(session, reward, member_id, now)
     await _take_from_stock(session, reward)

@@ -555,6 +555,32 @@ async def test_a_sale_to_the_duplicates_card_or_id_credits_anna(
     assert await ledger_mismatch(app) is None
 
 
+async def test_payments_credits_rewards_and_gifts_for_the_duplicates_id_use_annas_points(
+    app, client, admin, pos, anna, twin
+):
+    await adjust(client, admin, anna, 500, "welcome back")
+    await merge(client, admin, anna, twin)
+    reward = await client.post("/v1/rewards", json=FIVE_OFF, headers=admin)
+    assert reward.status_code == 201, reward.text
+
+    paid = await redeem(client, pos, twin, 100)
+    credited = await adjust(client, admin, twin, 10, "goodwill")
+    bought = await write(
+        client, f"/v1/members/{twin['id']}/vouchers", pos, {"reward_id": reward.json()["id"]}
+    )
+    gift = await write(client, f"/v1/members/{twin['id']}/gifts", pos, {"points": 70})
+
+    assert paid["balance"]["available"] == 400
+    assert credited["balance"]["available"] == 410
+    assert bought.status_code == 201, bought.text
+    assert bought.json()["member_id"] == anna["id"]
+    assert gift.status_code == 201, gift.text
+    assert gift.json()["balance"]["available"] == 300
+    assert await points(client, pos, anna) == (300, 0)
+    assert await points(client, pos, twin) == (0, 0)
+    assert await ledger_mismatch(app) is None
+
+
 async def test_a_chain_of_merges_leads_to_the_last_record(app, client, admin, pos, anna, twin):
     third = await enrol(client, pos, name="Anna Schmidt")
     await adjust(client, admin, twin, 7, "test points")
