@@ -12,10 +12,9 @@ from app.kit.pagination import PageParams, paginate
 from app.ledger import service as ledger
 from app.members import repository
 from app.members.cards import generate_card_number
-from app.members.errors import MemberExists, MemberNotFound
+from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
 from app.members.models import Member
 from app.members.schemas import MemberCreate, MemberUpdate
-from app.referrals import service as referrals
 from app.referrals.models import Referral
 
 UNIQUE_FIELDS = ("external_id", "card_number", "email")
@@ -40,6 +39,14 @@ async def _refuse_duplicates(session: AsyncSession, member: Member, fields: dict
         raise MemberExists(f"Another member has this {' and '.join(taken)}.", fields=taken)
 
 
+async def referrer_by_code(session: AsyncSession, raw_code: str) -> Member:
+    """The member whose referral code this is (typed loosely), or the one it was merged into."""
+    found = await repository.get_by(session, referral_code=codes.canonical_symbols(raw_code))
+    if found is None:
+        raise ReferralCodeUnknown(f"No member has the referral code {raw_code!r}.")
+    return await repository.current_member(session, found)
+
+
 async def create_member(
     session: AsyncSession, data: MemberCreate, referrer: Member | None = None
 ) -> Member:
@@ -55,7 +62,7 @@ async def create_member(
     given = {field: getattr(data, field) for field in UNIQUE_FIELDS if getattr(data, field)}
     await _refuse_duplicates(session, member, given)
     if referrer is None and data.referral_code is not None:
-        referrer = await referrals.referrer_by_code(session, data.referral_code)
+        referrer = await referrer_by_code(session, data.referral_code)
     if referrer is not None:
         referrer = await repository.current_member(session, referrer)
         member.referred_by_id = referrer.id

@@ -27,13 +27,13 @@ from app.db import locks
 from app.db.base import uuid7
 from app.earning.models import Purchase
 from app.events.service import emit
-from app.kit import codes
 from app.kit.pagination import PageParams, paginate
 from app.ledger import service as ledger_service
 from app.ledger.models import AccountKind, LedgerTransaction, TransactionType
 from app.ledger.service import MemberLedger
 from app.members import repository as members
-from app.members.errors import MemberNotFound, ReferralCodeUnknown
+from app.members import service as members_service
+from app.members.errors import MemberNotFound
 from app.members.models import Member
 from app.program import calendar
 from app.program.schemas import ProgramSettings
@@ -45,14 +45,6 @@ from app.referrals.models import Referral, ReferralStatus
 # Links made after enrolment wait in one line, so that two of them cannot close a loop
 # together (A names B while B names A): each sees the other's link when it checks.
 _LINK_QUEUE = UUID("6b0c2f1e-5d1a-4c57-9a59-7e2f4f7c0a11")
-
-
-async def referrer_by_code(session: AsyncSession, raw_code: str) -> Member:
-    """The member whose referral code this is (typed loosely), or the one it was merged into."""
-    found = await members.get_by(session, referral_code=codes.canonical_symbols(raw_code))
-    if found is None:
-        raise ReferralCodeUnknown(f"No member has the referral code {raw_code!r}.")
-    return await members.current_member(session, found)
 
 
 async def _referred_by_chain_reaches(
@@ -72,20 +64,6 @@ async def _referred_by_chain_reaches(
     return False
 
 
-async def _locked_member(session: AsyncSession, member_id: UUID) -> Member:
-    """The member (a merged record leads on), with its ledger locked for this transaction:
-    a purchase recorded meanwhile is seen here, or sees what is done here."""
-    member = await members.get(session, member_id)
-    if member is None:
-        raise MemberNotFound(f"No member {member_id}.")
-    while True:
-        member = await members.current_member(session, member)
-        await ledger_service.lock(session, member.id)
-        await session.refresh(member)
-        if member.merged_into_id is None:  # not merged while this waited for the lock
-            return member
-
-
 async def link_referrer(
     session: AsyncSession, member_id: UUID, raw_code: str, now: datetime
 ) -> Referral:
@@ -94,8 +72,12 @@ async def link_referrer(
     Naming the referrer already linked changes nothing and returns the referral.
     """
     await locks.queue_for(session, _LINK_QUEUE)
-    member = await _locked_member(session, member_id)
-    referrer = await referrer_by_code(session, raw_code)
+    # Under the member's ledger lock: a purchase recorded meanwhile is seen here, or sees
+    # the link made here.
+    member, _ = await members_service.lock_ledger(
+        session, await members_service.get_member(session, member_id)
+    )
+    referrer = await members_service.referrer_by_code(session, raw_code)
     if referrer.id == member.id:
         raise ReferralSelf("A member cannot be their own referrer.")
     existing = await repository.of_referee(session, member.id)
