@@ -5,10 +5,25 @@
 --   BENCH_THREADS   wrk's -t, to share out the voucher codes without overlap
 
 local threads_started = 0
+local all_threads = {}
 
 function setup(thread)
   threads_started = threads_started + 1
   thread:set("thread_number", threads_started)
+  all_threads[threads_started] = thread
+end
+
+-- refusals by status, and the first refusal's body, so that errors can be told apart
+failures = {}
+first_failure = ""
+
+function response(status, headers, body)
+  if status >= 400 then
+    failures[tostring(status)] = (failures[tostring(status)] or 0) + 1
+    if first_failure == "" then
+      first_failure = string.sub(body or "", 1, 300)
+    end
+  end
 end
 
 local function read_lines(path)
@@ -132,6 +147,13 @@ end
 
 function done(summary, latency, requests)
   local errors = summary.errors
+  for _, thread in ipairs(all_threads) do
+    local counted = thread:get("failures")
+    for status, count in pairs(counted or {}) do
+      io.write(string.format("BENCH_FAILURES %s %d %s\n", status, count,
+        string.gsub(thread:get("first_failure") or "", "\n", " ")))
+    end
+  end
   io.write(string.format(
     'BENCH_RESULT {"requests":%d,"duration_us":%d,"errors":%d,"p50_us":%d,"p99_us":%d}\n',
     summary.requests, summary.duration,

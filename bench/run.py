@@ -138,6 +138,8 @@ def run_wrk(
     }
     result = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True)
     for line in result.stdout.splitlines():
+        if line.startswith("BENCH_FAILURES "):
+            print(f"  {workload} at {base_url}: {line.removeprefix('BENCH_FAILURES ')}")
         if line.startswith("BENCH_RESULT "):
             figures: dict[str, Any] = json.loads(line.removeprefix("BENCH_RESULT "))
             return figures
@@ -195,9 +197,11 @@ def stammkunde(env: dict[str, str], *args: str) -> str:
     return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
 
 
-def set_up_programme(base_url: str, token: str, dsn: str, payers: list[str], work: Path) -> None:
+def set_up_programme(
+    base_url: str, token: str, dsn: str, payers: list[str], codes_wanted: int, work: Path
+) -> None:
     """A tier with a multiplier for everyone, one active campaign, points for the payers,
-    and two batches of campaign voucher codes."""
+    and ``codes_wanted`` campaign voucher codes."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=300) as http:
 
@@ -217,10 +221,10 @@ def set_up_programme(base_url: str, token: str, dsn: str, payers: list[str], wor
                 key=f"seed-{number}",
             )
         codes: list[str] = []
-        for batch in range(2):
+        while len(codes) < codes_wanted:
             template = {"kind": "amount", "value": 500, "valid_days": 30}
-            body = {"template": template, "count": VOUCHER_BATCH}
-            codes += post("/v1/vouchers", body, key=f"codes-{batch}")["codes"]
+            body = {"template": template, "count": min(VOUCHER_BATCH, codes_wanted - len(codes))}
+            codes += post("/v1/vouchers", body, key=f"codes-{len(codes)}")["codes"]
     asyncio.run(_assign_tier(dsn, tier["id"]))
     (work / "codes.txt").write_text("\n".join(codes) + "\n")
 
@@ -374,7 +378,10 @@ def bench_postgres(
         server(service_command, env, "/healthz", work / "service.log") as service_url,
         server(baseline_command, baseline_env, "/docs", work / "baseline.log") as baseline_url,
     ):
-        set_up_programme(service_url, token, dsn, ids[:PAYERS], work)
+        needs = set(workloads)
+        payers = ids[:PAYERS] if needs & {"redemption", "mixed"} else []
+        codes_wanted = 2 * VOUCHER_BATCH if needs & {"voucher", "mixed"} else 0
+        set_up_programme(service_url, token, dsn, payers, codes_wanted, work)
         rows = compare(
             wrk,
             service_url,
