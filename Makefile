@@ -29,6 +29,10 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix app migrations tests bench
 	$(BIN)/ruff format app migrations tests bench
 
+# Not part of `make test`: minutes of load on 127.0.0.1 (needs wrk and the local PostgreSQL).
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 openapi: $(INSTALLED)
 	$(BIN)/stammkunde openapi
 

@@ -72,7 +72,12 @@ async def authenticate(
     if api_key is None or not matches or api_key.revoked_at is not None:
         return None
     now = now or utcnow()
-    if await repository.touch_last_used(session, api_key.id, now):
+    recently_used = (
+        api_key.last_used_at is not None
+        and api_key.last_used_at >= now - repository.LAST_USED_RESOLUTION
+    )
+    # Most requests come within the minute: they write nothing, not even a no-op UPDATE.
+    if not recently_used and await repository.touch_last_used(session, api_key.id, now):
         api_key.last_used_at = now
         # Committed on its own so that a request that later fails still counts as use.
         await session.commit()
