@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
+from app.analytics.router import router as analytics_router
 from app.api_keys.router import router as api_keys_router
 from app.campaigns.router import router as campaigns_router
 from app.earning.router import quotes_router
 from app.earning.router import router as earning_router
+from app.events.router import router as events_router
 from app.gifts.router import router as gifts_router
 from app.ledger.router import router as ledger_router
 from app.members.router import router as members_router
@@ -16,6 +18,7 @@ from app.spending.router import router as spending_router
 from app.tiers.router import router as tiers_router
 from app.vouchers.checkout_router import router as voucher_checkout_router
 from app.vouchers.router import router as vouchers_router
+from app.webhooks.router import router as webhooks_router
 
 router = APIRouter(prefix="/v1")
 for feature in (
@@ -33,5 +36,8 @@ for feature in (
     voucher_checkout_router,
     gifts_router,
     referrals_router,
+    events_router,
+    webhooks_router,
+    analytics_router,
 ):
     router.include_router(feature)

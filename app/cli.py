@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -12,6 +13,9 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import jobs
+from app.analytics import report as analytics_report
+from app.analytics import service as analytics_service
+from app.analytics.errors import PeriodInvalid
 from app.api_keys import repository as api_key_repository
 from app.api_keys import service as api_key_service
 from app.api_keys.errors import ApiKeyNotFound
@@ -209,9 +213,10 @@ def jobs_run(
         engine = create_engine(settings)
         try:
             sessionmaker = create_sessionmaker(engine)
+            config = jobs.JobConfig(settings, resolve_secret_key(settings))
             if once:
-                return await jobs.run_once(sessionmaker)
-            await jobs.run_forever(sessionmaker, interval)
+                return await jobs.run_once(sessionmaker, config=config)
+            await jobs.run_forever(sessionmaker, interval, config)
             return None
         finally:
             await engine.dispose()
@@ -233,6 +238,32 @@ def verify() -> None:
         typer.echo(f"ledger mismatch: {problem}", err=True)
         raise typer.Exit(code=1)
     typer.echo("ledger verified: every transaction balances, balances, chains and lots agree")
+
+
+@cli.command()
+def report(
+    from_: Annotated[
+        datetime,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First day (inclusive), local date."),
+    ],
+    to: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="Day the period ends at (exclusive).")
+    ],
+) -> None:
+    """Print the figures of a period and its ABC classes as a table (as the API defines them)."""
+
+    async def figures(session: AsyncSession, _settings: Settings) -> str:
+        start, end = from_.date(), to.date()
+        return analytics_report.render(
+            await analytics_service.kpis(session, start, end),
+            await analytics_service.abc_summary(session, start, end),
+        )
+
+    try:
+        typer.echo(_with_session(figures), nl=False)
+    except PeriodInvalid as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()

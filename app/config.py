@@ -61,7 +61,13 @@ class Settings(BaseSettings):
 
     run_jobs: bool = True
     jobs_interval_seconds: float = Field(default=60.0, gt=0)
+    # Webhook URLs may be http:// and resolve to private, loopback or link-local addresses
+    # (local development and tests only): otherwise https:// to global addresses only.
     webhook_allow_private: bool = False
+    # Each delivery attempt (connect, send, response) ends after this, and counts as failed.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Events older than this are deleted once every webhook delivery of them is finished.
+    event_retention_days: int = Field(default=90, ge=1)
 
     @property
     def is_sqlite(self) -> bool:

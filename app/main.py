@@ -55,7 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs_task = None
         if settings.run_jobs:
             jobs_task = asyncio.create_task(
-                jobs.run_forever(app.state.runtime.sessionmaker, settings.jobs_interval_seconds)
+                jobs.run_forever(
+                    app.state.runtime.sessionmaker,
+                    settings.jobs_interval_seconds,
+                    jobs.JobConfig(settings, secret_key),
+                )
             )
         try:
             yield

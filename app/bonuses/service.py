@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.bonuses import repository, rules
 from app.bonuses.models import BonusGrant, BonusKind
 from app.db.base import utcnow, uuid7
-from app.events.service import emit
 from app.ledger import service as ledger_service
 from app.ledger.models import AccountKind, LedgerTransaction, TransactionType
 from app.ledger.service import MemberLedger
@@ -70,18 +69,7 @@ async def grant(
         related_id=bonus.id,
     )
     await session.flush()  # the transaction exists before the grant refers to it
-    bonus.transaction_id = earned.transaction.id
-    emit(
-        session,
-        "points.earned",
-        ledger.member_id,
-        {
-            "type": transaction_type.value,
-            "points": points,
-            "transaction_id": str(earned.transaction.id),
-        },
-        now,
-    )
+    bonus.transaction_id = earned.transaction.id  # its points.earned event came with it
     await session.flush()
     return earned.transaction
 

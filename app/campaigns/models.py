@@ -40,6 +40,7 @@ class Campaign(IdMixin, CreatedAtMixin, Base):
     min_total: Mapped[int | None] = mapped_column(Integer)
     tier_ids: Mapped[list[UUID]] = mapped_column(JSONVariant, default=list)
     segment: Mapped[str | None] = mapped_column(String(64))
+    abc_classes: Mapped[list[str]] = mapped_column(JSONVariant, default=list)
     combinable: Mapped[bool] = mapped_column(Boolean, default=True)
     max_points_per_purchase: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NaiveDatetime, model_validator
 
+from app.analytics.models import AbcClass
 from app.campaigns.models import CampaignKind
 from app.earning.schemas import Channel
 
@@ -65,6 +66,13 @@ class CampaignFields(BaseModel):
     segment: Label | None = Field(
         default=None, description="Only members flagged with this segment (exclusive offers)."
     )
+    abc_classes: list[AbcClass] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Only members currently in one of these ABC classes (by revenue over the "
+        "trailing 12 months, as the daily classification job last stored them; members "
+        "without revenue in that window have no class).",
+    )
     combinable: bool = Field(
         default=True,
         description="False: of the non-combinable campaigns that apply, only the best counts.",
@@ -123,6 +131,7 @@ class CampaignUpdate(BaseModel):
     min_total: int | None = Field(default=None, ge=0)
     tier_ids: list[UUID] | None = Field(default=None, max_length=50)
     segment: Label | None = None
+    abc_classes: list[AbcClass] | None = Field(default=None, max_length=3)
     combinable: bool | None = None
     max_points_per_purchase: int | None = Field(default=None, ge=0, le=1_000_000)
 

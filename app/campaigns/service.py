@@ -29,6 +29,7 @@ def _columns(fields: CampaignFields) -> dict[str, Any]:
         values[name] = values[name].isoformat(timespec="seconds") if values[name] else None
     values["tier_ids"] = [str(tier_id) for tier_id in fields.tier_ids]
     values["channels"] = [channel.value for channel in fields.channels]
+    values["abc_classes"] = [abc_class.value for abc_class in fields.abc_classes]
     return values
 
 
@@ -100,6 +101,7 @@ def to_rule(campaign: Campaign) -> CampaignRule:
         min_total=campaign.min_total,
         tier_ids=frozenset(UUID(str(tier_id)) for tier_id in campaign.tier_ids),
         segment=campaign.segment,
+        abc_classes=frozenset(campaign.abc_classes),
         combinable=campaign.combinable,
         max_points_per_purchase=campaign.max_points_per_purchase,
     )

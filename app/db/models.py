@@ -1,5 +1,6 @@
 """Every mapped model, imported so that ``Base.metadata`` describes the whole schema."""
 
+from app.analytics.models import AbcClassification
 from app.api_keys.models import ApiKey
 from app.bonuses.models import BonusGrant
 from app.campaigns.models import Campaign
@@ -16,8 +17,10 @@ from app.rewards.models import Reward
 from app.spending.models import Redemption
 from app.tiers.models import Tier, TierChange
 from app.vouchers.models import Voucher, VoucherHistory, VoucherRedemption
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AbcClassification",
     "Account",
     "ApiKey",
     "Base",
@@ -42,4 +45,7 @@ __all__ = [
     "Voucher",
     "VoucherHistory",
     "VoucherRedemption",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

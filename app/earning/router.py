@@ -33,7 +33,7 @@ from app.kit.runtime import get_runtime
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger.models import LotStatus
 from app.ledger.schemas import BalanceSummary
-from app.members.errors import MemberNotFound
+from app.members.errors import MemberErased, MemberNotFound
 from app.program.service import get_program
 
 router = APIRouter(prefix="/purchases", tags=["earning"], route_class=UnitOfWorkRoute)
@@ -50,7 +50,7 @@ Till = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop))]
     "member the purchase gets a `claim_code` to print on the receipt. One purchase per "
     "`order_id`. Scopes `pos`, `shop`.",
     responses=error_responses(
-        MemberNotFound, PurchaseExists, CurrencyMismatch, *IDEMPOTENCY_ERRORS
+        MemberNotFound, MemberErased, PurchaseExists, CurrencyMismatch, *IDEMPOTENCY_ERRORS
     ),
 )
 async def create_purchase(
@@ -92,6 +92,7 @@ async def create_purchase(
         ReceiptAlreadyClaimed,
         ReceiptClaimExpired,
         MemberNotFound,
+        MemberErased,
         *IDEMPOTENCY_ERRORS,
     ),
 )

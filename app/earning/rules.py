@@ -6,7 +6,8 @@ The rules, in order:
    share of the total is the eligible items' share of the items' value, so a discount on the
    receipt is shared out proportionally.
 2. Tier: the member's tier multiplier adds (multiplier - 1) x base.
-3. Campaigns that apply (window, weekday, channel, store, minimum total, tier, segment):
+3. Campaigns that apply (window, weekday, channel, store, minimum total, tier, segment,
+   ABC class):
    `multiplier` adds (multiplier - 1) x base; `category_multiplier` adds (multiplier - 1) x
    the base of its categories' items; `bonus_points` and `per_visit` add their points;
    `sku_bonus` adds its points per unit of its SKUs. Excluded items neither earn nor qualify:
@@ -63,6 +64,7 @@ class Earner:
     tier_name: str | None = None
     tier_multiplier: Decimal = Decimal(1)
     segments: frozenset[str] = frozenset()
+    abc_class: str | None = None  # as the classification job last stored it
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class CampaignRule:
     min_total: int | None = None
     tier_ids: frozenset[UUID] = frozenset()
     segment: str | None = None
+    abc_classes: frozenset[str] = frozenset()
     combinable: bool = True
     max_points_per_purchase: int | None = None
 
@@ -149,6 +152,8 @@ def applies(campaign: CampaignRule, sale: Sale, earner: Earner | None, eligible:
         campaign.min_total is None or eligible >= campaign.min_total,
         not campaign.tier_ids or (earner is not None and earner.tier_id in campaign.tier_ids),
         campaign.segment is None or (earner is not None and campaign.segment in earner.segments),
+        not campaign.abc_classes
+        or (earner is not None and earner.abc_class in campaign.abc_classes),
     )
     return all(checks)
 

@@ -33,7 +33,7 @@ from app.ledger.models import EarnLot, LotStatus, TransactionType
 from app.ledger.postings import proportional_points
 from app.ledger.service import MemberLedger
 from app.members import service as members
-from app.members.models import Member
+from app.members.models import Member, MemberStatus
 from app.program import calendar
 from app.program.schemas import ProgramSettings, ReturnPolicy
 from app.program.service import get_program
@@ -93,6 +93,7 @@ async def quote(
             tier_name=tier.name if tier else None,
             tier_multiplier=tier.multiplier if tier else Decimal(1),
             segments=frozenset(member.segments),
+            abc_class=member.abc_class,
         )
     sale = rules.Sale(
         total=data.total,
@@ -298,13 +299,17 @@ async def record_return(
         program = await get_program(session)
         ledger = await ledger_service.lock(session, purchase.member_id)
         lot = await repository.lot(session, purchase.lot_id)
+        # An erased member's points were forfeited: the return takes them back from the
+        # expired account, never from a balance nobody can pay back any more.
+        buyer = await members.get_member(session, purchase.member_id)
         reversal = await ledger_service.reverse_earned(
             session,
             ledger,
             lot,
             to_reverse,
             allow_available=program.return_policy is not ReturnPolicy.only_pending,
-            clamp_to_balance=program.return_policy is ReturnPolicy.within_balance,
+            clamp_to_balance=program.return_policy is ReturnPolicy.within_balance
+            or buyer.status == MemberStatus.erased,
             now=now,
             reference=purchase.order_id,
             related_id=purchase.id,

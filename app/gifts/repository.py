@@ -67,3 +67,25 @@ async def due_for_expiry(session: AsyncSession, now: datetime, limit: int) -> Se
 
 def sent_by(sender_id: UUID) -> Select[Gift]:
     return select(Gift).where(Gift.sender_id == sender_id)
+
+
+async def open_sent_by(session: AsyncSession, sender_id: UUID) -> Sequence[Gift]:
+    statement = select(Gift).where(Gift.sender_id == sender_id, Gift.status == GiftStatus.open)
+    return (await session.scalars(statement.order_by(Gift.created_at, Gift.id))).all()
+
+
+async def clear_texts_of(session: AsyncSession, member_ids: Sequence[UUID]) -> list[UUID]:
+    """Forget the free texts (message, recipient hint) of gifts these members sent or got:
+    they may name or describe the person. Returns the ids of the gifts that had some."""
+    with_texts = (
+        or_(Gift.sender_id.in_(member_ids), Gift.recipient_id.in_(member_ids)),
+        or_(Gift.message.is_not(None), Gift.recipient_hint.is_not(None)),
+    )
+    gift_ids = list((await session.scalars(select(Gift.id).where(*with_texts))).all())
+    await session.execute(
+        update(Gift)
+        .where(*with_texts)
+        .values(message=None, recipient_hint=None)
+        .execution_options(synchronize_session=False)
+    )
+    return gift_ids

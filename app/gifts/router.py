@@ -41,7 +41,7 @@ from app.kit.runtime import get_runtime
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger.errors import InsufficientPoints
 from app.ledger.schemas import BalanceSummary
-from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
+from app.members.errors import MemberErased, MemberExists, MemberNotFound, ReferralCodeUnknown
 from app.vouchers.errors import RewardNotAvailable, RewardNotFound, RewardOutOfStock
 from app.vouchers.models import Voucher
 
@@ -69,6 +69,7 @@ def _voucher(voucher: Voucher | None) -> GiftVoucher | None:
     "at `expires_at`. The programme's gift limits apply. Scopes `pos`, `shop`, `partner`.",
     responses=error_responses(
         MemberNotFound,
+        MemberErased,
         InsufficientPoints,
         GiftPointsBelowMinimum,
         GiftPointsAboveMaximum,
@@ -172,6 +173,7 @@ async def get_gift(code: str, request: Request, key: Member, session: Session) -
         *SETTLED_ERRORS,
         GiftOwnClaim,
         MemberNotFound,
+        MemberErased,
         MemberExists,
         ReferralCodeUnknown,
         *IDEMPOTENCY_ERRORS,

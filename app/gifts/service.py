@@ -406,6 +406,22 @@ async def expire_gift(session: AsyncSession, gift_id: UUID, now: datetime) -> bo
     return True
 
 
+async def take_back_open_gifts(session: AsyncSession, ledger: MemberLedger, now: datetime) -> int:
+    """Settle every open gift the member of ``ledger`` (locked) sent, as its sender's erasure
+    does: cancelled (expired, when past its expiry) and given back to the sender, whose
+    points the erasure then forfeits. Returns how many gifts were taken back."""
+    taken = 0
+    for gift in await repository.open_sent_by(session, ledger.member_id):
+        status = GiftStatus.expired if gift.expires_at <= now else GiftStatus.cancelled
+        if not await repository.settle(session, gift, status, now):
+            continue
+        await _return_to_sender(session, ledger, gift, now)
+        emit(session, f"gift.{status.value}", gift.sender_id, _event_data(gift), now)
+        taken += 1
+    await session.flush()
+    return taken
+
+
 async def expire_due_gifts(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> int:
     """The expiry job: each gift in a transaction of its own, batch by batch."""
     expired = 0

@@ -10,6 +10,7 @@ successes; validation errors and crashes release the key.
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -17,11 +18,22 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    delete,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from app.db.base import Base, CreatedAtMixin, IdMixin, utcnow
 from app.kit.auth import CurrentApiKey
@@ -271,3 +283,41 @@ async def purge_expired(session: AsyncSession, now: datetime | None = None) -> i
         delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= (now or utcnow()))
     )
     return int(getattr(result, "rowcount", 0))
+
+
+async def replace_responses_containing(
+    session: AsyncSession, values: Sequence[str], replacement: Response
+) -> int:
+    """Store ``replacement`` instead of every stored response that holds one of ``values``
+    as a JSON string (an erased member's personal data, say): a replay then answers with
+    ``replacement``, and the key stays taken, so a retry never runs its request again.
+
+    A scan of the stored responses, which the retention window keeps few: for rare writes.
+    """
+    needles = [json.dumps(value, ensure_ascii=False).encode() for value in values if value]
+    if not needles:
+        return 0
+    postgres = session.get_bind().dialect.name == "postgresql"
+    result = await session.execute(
+        sql_update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.state == COMPLETED,
+            or_(*(_holds(needle, f"needle_{n}", postgres) for n, needle in enumerate(needles))),
+        )
+        .values(
+            response_status=replacement.status_code,
+            response_media_type=replacement.media_type,
+            response_body=bytes(replacement.body),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def _holds(needle: bytes, name: str, postgres: bool) -> TextClause:
+    """The stored response holds ``needle``: exact bytes, no wildcards."""
+    if postgres:
+        clause = f"position(CAST(:{name} AS bytea) IN response_body) > 0"
+    else:
+        clause = f"instr(response_body, :{name}) > 0"
+    return text(clause).bindparams(**{name: needle})

@@ -1,4 +1,4 @@
-"""Cursor pagination, newest first, on ``(created_at, id)``.
+"""Cursor pagination on ``(created_at, id)``: newest first, or oldest first for feeds.
 
 The cursor is opaque to clients: base64 of the last item's timestamp and id.
 """
@@ -74,18 +74,32 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 
 async def paginate(
-    session: AsyncSession, statement: Select[Row], model: Any, params: PageParams
+    session: AsyncSession,
+    statement: Select[Row],
+    model: Any,
+    params: PageParams,
+    *,
+    oldest_first: bool = False,
 ) -> tuple[Sequence[Row], str | None]:
-    """One page of ``statement`` ordered newest first, and the cursor of the next page."""
+    """One page of ``statement`` ordered newest first (or oldest first), and the next cursor."""
     if params.cursor is not None:
         created_at, row_id = decode_cursor(params.cursor)
-        statement = statement.where(
-            or_(
+        if oldest_first:
+            after = or_(
+                model.created_at > created_at,
+                and_(model.created_at == created_at, model.id > row_id),
+            )
+        else:
+            after = or_(
                 model.created_at < created_at,
                 and_(model.created_at == created_at, model.id < row_id),
             )
-        )
-    statement = statement.order_by(model.created_at.desc(), model.id.desc()).limit(params.limit + 1)
+        statement = statement.where(after)
+    if oldest_first:
+        statement = statement.order_by(model.created_at.asc(), model.id.asc())
+    else:
+        statement = statement.order_by(model.created_at.desc(), model.id.desc())
+    statement = statement.limit(params.limit + 1)
     rows = (await session.scalars(statement)).all()
     if len(rows) <= params.limit:
         return rows, None

@@ -11,7 +11,16 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, CreatedAtMixin, IdMixin
@@ -68,6 +77,7 @@ class TransactionType(StrEnum):
     gift_returned = "gift_returned"  # gift escrow -> the sender, into the lots it came from
     merge_out = "merge_out"  # a duplicate record's points -> escrow
     merge_in = "merge_in"  # escrow -> the record it was merged into, lots kept
+    erasure = "erasure"  # an erased member's points -> expired (a debt -> adjustments)
 
 
 class LotStatus(StrEnum):
@@ -123,6 +133,8 @@ class Posting(IdMixin, CreatedAtMixin, Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("side IN ('debit', 'credit')", name="side_known"),
         Index("ix_posting_account_id", "account_id"),
+        # A programme account's postings in a period (app.analytics).
+        Index("ix_posting_account_id_created_at", "account_id", "created_at"),
         Index("ix_posting_transaction_id", "transaction_id"),
     )
 
@@ -134,6 +146,9 @@ class Posting(IdMixin, CreatedAtMixin, Base):
 
     # Declared so the unit of work inserts the transaction before its postings.
     transaction: Mapped[LedgerTransaction] = relationship(lazy="raise")
+
+
+EXPIRY_NOTICE_DUE = "expiry_notified_at IS NULL AND remaining > 0 AND expires_at IS NOT NULL"
 
 
 class EarnLot(IdMixin, CreatedAtMixin, Base):
@@ -149,6 +164,13 @@ class EarnLot(IdMixin, CreatedAtMixin, Base):
         Index("ix_earn_lot_member_id_status", "member_id", "status"),
         Index("ix_earn_lot_status_available_at", "status", "available_at"),
         Index("ix_earn_lot_expires_at", "expires_at"),
+        # The expiring-soon job reads only lots not yet noticed that still hold points.
+        Index(
+            "ix_earn_lot_expiry_notice_due",
+            "expires_at",
+            postgresql_where=text(EXPIRY_NOTICE_DUE),
+            sqlite_where=text(EXPIRY_NOTICE_DUE),
+        ),
     )
 
     member_id: Mapped[UUID] = mapped_column(ForeignKey("member.id"))
@@ -161,6 +183,8 @@ class EarnLot(IdMixin, CreatedAtMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
     available_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    # When ``points.expiring_soon`` was emitted for this lot (once per lot).
+    expiry_notified_at: Mapped[datetime | None]
 
     transaction: Mapped[LedgerTransaction] = relationship(lazy="raise")
 

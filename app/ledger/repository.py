@@ -1,6 +1,6 @@
 """Every query of the ledger."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -171,3 +171,43 @@ async def lots_holding_points(session: AsyncSession, member_id: UUID) -> Sequenc
         select(EarnLot).where(EarnLot.member_id == member_id, EarnLot.remaining > 0)
     )
     return result.all()
+
+
+async def claim_lots_to_notice(
+    session: AsyncSession, now: datetime, until: datetime, limit: int
+) -> Sequence[EarnLot]:
+    """Available lots that still hold points, expire after ``now`` and by ``until``, and
+    had no expiry notice yet; locked for this transaction. On PostgreSQL lots locked by
+    another runner or by a till spending from them are skipped (SKIP LOCKED); they are
+    due again on the next run. The conditions include the partial index's predicate."""
+    result = await session.scalars(
+        select(EarnLot)
+        .where(
+            EarnLot.expiry_notified_at.is_(None),
+            EarnLot.remaining > 0,
+            EarnLot.expires_at.is_not(None),
+            EarnLot.expires_at > now,
+            EarnLot.expires_at <= until,
+            EarnLot.status == LotStatus.available,
+        )
+        .order_by(EarnLot.expires_at, EarnLot.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+    return result.all()
+
+
+async def balances_of(
+    session: AsyncSession, member_ids: Collection[UUID]
+) -> dict[UUID, dict[str, int]]:
+    """Each member's cached balances by account kind (``available``, ``pending``)."""
+    result = await session.execute(
+        select(Account.member_id, Account.kind, Account.balance).where(
+            Account.member_id.in_(list(member_ids))
+        )
+    )
+    balances: dict[UUID, dict[str, int]] = {}
+    for member_id, kind, balance in result.all():
+        assert member_id is not None
+        balances.setdefault(member_id, {})[kind] = balance or 0
+    return balances

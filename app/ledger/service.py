@@ -13,7 +13,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow, uuid7
-from app.ledger import chain, repository
+from app.events.service import emit
+from app.ledger import chain, events, repository
 from app.ledger.errors import InsufficientPoints
 from app.ledger.models import (
     Account,
@@ -107,11 +108,15 @@ def _record(
     reason: str | None = None,
     related_id: UUID | None = None,
 ) -> LedgerTransaction:
-    """Append one balanced transaction to the member's chain and update cached balances."""
+    """Append one balanced transaction to the member's chain, update cached balances and
+    emit the transaction's event (see ``app.ledger.events``): every ledger write comes here,
+    so every change of points is an event, written in the same database transaction."""
     if not is_balanced(legs):
         raise ValueError(f"unbalanced legs: {legs}")
-    ledger.available.balance = ledger.available_balance + balance_change(legs, ledger.available.id)
-    ledger.pending.balance = ledger.pending_balance + balance_change(legs, ledger.pending.id)
+    available_change = balance_change(legs, ledger.available.id)
+    pending_change = balance_change(legs, ledger.pending.id)
+    ledger.available.balance = ledger.available_balance + available_change
+    ledger.pending.balance = ledger.pending_balance + pending_change
     assert ledger.available.entry_count is not None
     assert ledger.available.chain_head is not None
     transaction = LedgerTransaction(
@@ -155,6 +160,13 @@ def _record(
             created_at=now,
         )
         for leg in legs
+    )
+    emit(
+        session,
+        events.event_type(type, points),
+        ledger.member_id,
+        events.event_data(transaction, available_change, pending_change),
+        now,
     )
     return transaction
 
@@ -443,6 +455,55 @@ def expire(
     return transaction
 
 
+async def forfeit(
+    session: AsyncSession,
+    ledger: MemberLedger,
+    now: datetime,
+    *,
+    reference: str | None = None,
+    related_id: UUID | None = None,
+) -> LedgerTransaction | None:
+    """Everything an erased member holds goes, in one ``erasure`` transaction: available and
+    pending points to the expired account (breakage, as if they had expired), and a debt
+    left by a return is written off against the adjustments account. Lots past their expiry
+    expire first. The lots are emptied the way expiry empties them, so that a later return
+    of their purchase takes its points from the expired account. Nothing held writes nothing.
+    """
+    expire(session, ledger, await repository.due_expiring_lots(session, ledger.member_id, now), now)
+    lots = [
+        lot
+        for lot in await repository.lots_holding_points(session, ledger.member_id)
+        if lot.remaining > 0
+    ]
+    available, pending = ledger.available_balance, ledger.pending_balance
+    expired = program_account_id(AccountKind.expired)
+    legs: list[Leg] = []
+    if available > 0:
+        legs += transfer(ledger.available.id, expired, available)
+    elif available < 0:
+        legs += transfer(
+            program_account_id(AccountKind.adjustments), ledger.available.id, -available
+        )
+    if pending > 0:
+        legs += transfer(ledger.pending.id, expired, pending)
+    if not legs:
+        return None
+    transaction = _record(
+        session,
+        ledger,
+        TransactionType.erasure,
+        legs,
+        points=-(available + pending),
+        now=now,
+        reference=reference,
+        related_id=related_id,
+    )
+    for lot in lots:
+        lot.expired_points += lot.remaining
+        lot.remaining = 0
+    return transaction
+
+
 @dataclass(frozen=True, slots=True)
 class BalanceView:
     available: int
@@ -488,6 +549,7 @@ class LotSnapshot:
     available_at: datetime | None
     expires_at: datetime | None
     created_at: datetime
+    expiry_notified_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,6 +631,7 @@ async def move_out_for_merge(
                 available_at=lot.available_at,
                 expires_at=lot.expires_at,
                 created_at=lot.created_at,
+                expiry_notified_at=lot.expiry_notified_at,
             )
         )
         lot.remaining = 0
@@ -631,6 +694,7 @@ async def move_in_for_merge(
             available_at=snapshot.available_at,
             expires_at=snapshot.expires_at,
             created_at=now,
+            expiry_notified_at=snapshot.expiry_notified_at,  # one notice per lot, moved or not
         )
         session.add(lot)
         lot_ids[snapshot.lot_id] = lot.id

@@ -24,3 +24,8 @@ class MergeSameMember(Unprocessable):
 class MemberMerged(Conflict):
     code = "member_merged"
     title = "Member already merged"
+
+
+class MemberErased(Conflict):
+    code = "member_erased"
+    title = "Member erased"

@@ -34,7 +34,7 @@ from app.events.service import emit
 from app.ledger import service as ledger_service
 from app.ledger.service import MovedOut
 from app.members import repository
-from app.members.errors import MemberMerged, MemberNotFound, MergeSameMember
+from app.members.errors import MemberErased, MemberMerged, MemberNotFound, MergeSameMember
 from app.members.models import Member, MemberStatus
 from app.referrals.models import ReferralStatus
 
@@ -61,6 +61,10 @@ def _refuse(target_id: UUID, source_id: UUID, members: dict[UUID, Member | None]
                 member_id=str(member_id),
                 merged_into_id=str(member.merged_into_id),
             )
+        if member.status == MemberStatus.erased:
+            raise MemberErased(
+                f"The {role} member {member_id} was erased.", member_id=str(member_id)
+            )
 
 
 async def merge(
@@ -69,7 +73,8 @@ async def merge(
     """Fold ``source_id`` into ``target_id``; see the module's description.
 
     Refused when both are one record (422 ``merge_same_member``), either is unknown (404
-    ``member_not_found``) or either was already merged (409 ``member_merged``).
+    ``member_not_found``), either was already merged (409 ``member_merged``) or erased (409
+    ``member_erased``).
     """
     now = now or utcnow()
     if source_id == target_id:

@@ -12,6 +12,7 @@ from app.db.types import JSONVariant
 class MemberStatus(StrEnum):
     active = "active"
     merged = "merged"  # folded into ``merged_into_id``; look-ups lead there
+    erased = "erased"  # personal data erased (``app.members.erasure``); no writes any more
 
 
 class Member(IdMixin, CreatedAtMixin, Base):
@@ -41,4 +42,8 @@ class Member(IdMixin, CreatedAtMixin, Base):
     manual_tier_until: Mapped[datetime | None]
     merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("member.id"))
     merged_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
+    # A, B or C by revenue over the trailing 12 months, set by the ABC classification job
+    # (app.analytics.jobs); None without revenue in that window.
+    abc_class: Mapped[str | None] = mapped_column(String(1))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -218,3 +218,24 @@ async def referral_of(session: AsyncSession, referee_id: UUID) -> Referral | Non
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).one_or_none()
+
+
+# --- Erasing personal data ----------------------------------------------------------------
+
+
+async def lock_merged_into(session: AsyncSession, member_id: UUID) -> list[Member]:
+    """Every record merged into the member, directly or along a chain of merges, locked."""
+    found: list[Member] = []
+    frontier = [member_id]
+    while frontier:
+        statement = (
+            select(Member)
+            .where(Member.merged_into_id.in_(frontier))
+            .order_by(Member.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        batch = list((await session.scalars(statement)).all())
+        found += batch
+        frontier = [member.id for member in batch]
+    return found

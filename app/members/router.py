@@ -17,8 +17,9 @@ from app.kit.idempotency import (
 )
 from app.kit.pagination import Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
-from app.members import merge, service
+from app.members import erasure, merge, service
 from app.members.errors import (
+    MemberErased,
     MemberExists,
     MemberMerged,
     MemberNotFound,
@@ -96,13 +97,35 @@ async def get_member(member_id: UUID, _key: Reader, session: Session) -> MemberR
 @router.patch(
     "/{member_id}",
     summary="Update a member",
-    description="Fields given replace the current value. Scopes `pos`, `shop`.",
-    responses=error_responses(MemberNotFound, MemberExists),
+    description="Fields given replace the current value; emits `member.updated` with the "
+    "names of the fields changed. Scopes `pos`, `shop`.",
+    responses=error_responses(MemberNotFound, MemberExists, MemberErased),
 )
 async def update_member(
     member_id: UUID, body: MemberUpdate, _key: Writer, session: Session
 ) -> MemberRead:
     return await _read(session, await service.update_member(session, member_id, body))
+
+
+@router.delete(
+    "/{member_id}",
+    summary="Erase a member's personal data",
+    description="On the person's request (right to erasure): name, e-mail, birthdate and "
+    "external id are removed, the card number and referral code replaced by random "
+    "pseudonyms, segments and tiers cleared; so are those of duplicate records merged into "
+    "the member. Look-ups by the old card number, e-mail or external id find nothing any "
+    "more. The membership ends: open gifts the member sent are taken back and the points "
+    "are forfeited to the expired account (`points.forfeited`); issued vouchers stay valid. "
+    "The ledger, purchases and figures keep their numbers. The record stays readable by id "
+    "with status `erased`; writes naming it are refused with 409 `member_erased`. Emits "
+    "`member.erased` (ids only). Erasing again changes nothing; `Idempotency-Key` is "
+    "optional. Scope `admin`.",
+    responses=error_responses(MemberNotFound, *OPTIONAL_IDEMPOTENCY_ERRORS),
+)
+async def erase_member(
+    member_id: UUID, _admin: AdminKey, _: OptionalIdempotencyKey, session: Session
+) -> MemberRead:
+    return await _read(session, await erasure.erase(session, member_id))
 
 
 @router.post(
@@ -112,7 +135,9 @@ async def update_member(
     "vouchers, open gifts, purchases and referrals to this member, all or nothing, and marks "
     "the duplicate `merged`: look-ups of its card number, email or external id lead here. "
     "Emits `member.merged`. Scope `admin`.",
-    responses=error_responses(MemberNotFound, MemberMerged, MergeSameMember, *IDEMPOTENCY_ERRORS),
+    responses=error_responses(
+        MemberNotFound, MemberMerged, MemberErased, MergeSameMember, *IDEMPOTENCY_ERRORS
+    ),
 )
 async def merge_member(
     member_id: UUID, body: MemberMerge, _admin: AdminKey, _: IdempotencyKey, session: Session

@@ -88,11 +88,21 @@ class MemberRead(BaseModel):
         description="Name of the tier in force: a manual tier while it lasts, else the earned one.",
     )
     segments: list[str]
-    status: str = Field(description="`active`, or `merged` into `merged_into_id`.")
+    abc_class: str | None = Field(
+        default=None,
+        description="`A`, `B` or `C` by revenue over the trailing 12 months, as the daily "
+        "classification job last stored it (campaigns' `abc_classes`); null without revenue.",
+    )
+    status: str = Field(
+        description="`active`; `merged` into `merged_into_id`; or `erased` (personal data "
+        "erased on request: no name, e-mail, birthdate or external id, and a pseudonym for "
+        "the card number and the referral code)."
+    )
     merged_into_id: UUID | None = Field(
         default=None, description="The member this duplicate record was merged into."
     )
     merged_at: datetime | None = None
+    erased_at: datetime | None = Field(default=None, description="When it was erased.")
     created_at: datetime
     updated_at: datetime
 

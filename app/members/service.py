@@ -7,13 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bonuses import service as bonuses
 from app.db.base import uuid7
+from app.events.service import emit
 from app.kit import codes
 from app.kit.pagination import PageParams, paginate
 from app.ledger import service as ledger
 from app.members import repository
 from app.members.cards import generate_card_number
-from app.members.errors import MemberExists, MemberNotFound, ReferralCodeUnknown
-from app.members.models import Member
+from app.members.errors import MemberErased, MemberExists, MemberNotFound, ReferralCodeUnknown
+from app.members.models import Member, MemberStatus
 from app.members.schemas import MemberCreate, MemberUpdate
 from app.referrals.models import Referral
 
@@ -42,9 +43,11 @@ async def _refuse_duplicates(session: AsyncSession, member: Member, fields: dict
 async def referrer_by_code(session: AsyncSession, raw_code: str) -> Member:
     """The member whose referral code this is (typed loosely), or the one it was merged into."""
     found = await repository.get_by(session, referral_code=codes.canonical_symbols(raw_code))
-    if found is None:
+    if found is not None:
+        found = await repository.current_member(session, found)
+    if found is None or found.status == MemberStatus.erased:
         raise ReferralCodeUnknown(f"No member has the referral code {raw_code!r}.")
-    return await repository.current_member(session, found)
+    return found
 
 
 async def create_member(
@@ -75,9 +78,18 @@ async def create_member(
     ledger.open_member_accounts(session, member.id)
     if referrer is not None:
         session.add(Referral(id=uuid7(), referee_id=member.id, referrer_id=referrer.id))
+    # Ids only: an event outlives an erasure of the member (see app.members.erasure).
+    emit(session, "member.created", member.id, _created_data(member), member.created_at)
     await session.flush()
     await bonuses.after_enrolment(session, member)
     return member
+
+
+def _created_data(member: Member) -> dict[str, str | None]:
+    return {
+        "member_id": str(member.id),
+        "referred_by_id": str(member.referred_by_id) if member.referred_by_id else None,
+    }
 
 
 async def _flush_unique(session: AsyncSession) -> None:
@@ -124,12 +136,31 @@ async def lock_ledger(session: AsyncSession, member: Member) -> tuple[Member, le
         locked = await ledger.lock(session, member.id)
         await session.refresh(member, ["status", "merged_into_id"])
         if member.merged_into_id is None:
+            refuse_if_erased(member)
             return member, locked
         member = await repository.current_member(session, member)
 
 
+def refuse_if_erased(member: Member) -> None:
+    """An erased member's record takes no writes: 409 ``member_erased``."""
+    if member.status == MemberStatus.erased:
+        raise MemberErased(
+            f"Member {member.id} was erased; it takes no further writes.",
+            member_id=str(member.id),
+        )
+
+
 async def update_member(session: AsyncSession, member_id: UUID, data: MemberUpdate) -> Member:
-    member = await get_member(session, member_id)
+    """Change the fields given; emits ``member.updated`` naming the fields (not their values).
+
+    Under the record's ledger lock and row lock, taken in the order an erasure takes them,
+    so that a change never writes personal data back into a record erased meanwhile.
+    """
+    await get_member(session, member_id)
+    await ledger.lock(session, member_id)
+    member = await repository.lock(session, member_id)
+    assert member is not None
+    refuse_if_erased(member)
     changes = data.model_dump(exclude_unset=True)
     await _refuse_duplicates(
         session, member, {f: v for f, v in changes.items() if f in UNIQUE_FIELDS and v}
@@ -137,9 +168,12 @@ async def update_member(session: AsyncSession, member_id: UUID, data: MemberUpda
     if "segments" in changes:
         changes["segments"] = sorted(set(changes["segments"] or []))
     was_complete = bonuses.profile_complete(member)
+    changed = sorted(field for field, value in changes.items() if getattr(member, field) != value)
     for field, value in changes.items():
         setattr(member, field, value)
     await _flush_unique(session)
+    if changed:
+        emit(session, "member.updated", member.id, {"member_id": str(member.id), "fields": changed})
     await bonuses.after_profile_change(session, member, was_complete=was_complete)
     return member
 

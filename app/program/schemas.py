@@ -61,6 +61,15 @@ ExpiryMonths = Annotated[
         description="Months after the purchase at whose local day's end points expire; 0 = never.",
     ),
 ]
+ExpiryNoticeDays = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=365,
+        description="Days before a lot of points expires that `points.expiring_soon` is "
+        "emitted for it (once per lot); 0 = no notices.",
+    ),
+]
 PointValue = Annotated[
     int, Field(ge=0, le=1_000_000, description="Value of one point in minor units.")
 ]
@@ -79,6 +88,24 @@ GraceDays = Annotated[
     int,
     Field(ge=0, le=365, description="Days after a tier review date before a downgrade applies."),
 ]
+AbcAShare = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=100,
+        description="Percent of revenue that class A reaches: A is the smallest set of top "
+        "members (by revenue) whose revenue together reaches this share.",
+    ),
+]
+AbcBShare = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=99,
+        description="Percent of revenue of class B, the members after A until A and B "
+        "together reach abc_a_share + abc_b_share; the rest is C.",
+    ),
+]
 
 
 class ProgramSettings(BaseModel):
@@ -90,6 +117,7 @@ class ProgramSettings(BaseModel):
     points_per_currency_unit: EarnRate = Decimal(1)
     pending_days: PendingDays = 0
     points_expiry_months: ExpiryMonths = 24
+    expiry_notice_days: ExpiryNoticeDays = 30
     point_value_minor: PointValue = 1
     timezone: TimeZoneName = "Europe/Berlin"
     receipt_claim_days: ClaimDays = 30
@@ -132,11 +160,19 @@ class ProgramSettings(BaseModel):
         default=0,
         description="Referral bonuses one referrer gets in a local calendar month; 0 = no limit.",
     )
+    abc_a_share: AbcAShare = 80
+    abc_b_share: AbcBShare = 15
 
     @model_validator(mode="after")
     def _gift_limits_in_order(self) -> Self:
         if self.gift_min_points > self.gift_max_points:
             raise ValueError("gift_min_points must not be more than gift_max_points")
+        return self
+
+    @model_validator(mode="after")
+    def _abc_shares_add_up(self) -> Self:
+        if self.abc_a_share + self.abc_b_share > 100:
+            raise ValueError("abc_a_share + abc_b_share must not be more than 100")
         return self
 
 
@@ -149,6 +185,7 @@ class ProgramUpdate(BaseModel):
     points_per_currency_unit: EarnRate | None = None
     pending_days: PendingDays | None = None
     points_expiry_months: ExpiryMonths | None = None
+    expiry_notice_days: ExpiryNoticeDays | None = None
     point_value_minor: PointValue | None = None
     timezone: TimeZoneName | None = None
     receipt_claim_days: ClaimDays | None = None
@@ -170,3 +207,5 @@ class ProgramUpdate(BaseModel):
     referral_bonus_referee: BonusPoints | None = None
     referral_min_purchase_total: MinimumTotal | None = None
     referral_max_per_referrer_per_month: Limit | None = None
+    abc_a_share: AbcAShare | None = None
+    abc_b_share: AbcBShare | None = None

@@ -10,7 +10,7 @@ from app.kit.errors import error_responses
 from app.kit.idempotency import OPTIONAL_IDEMPOTENCY_ERRORS, OptionalIdempotencyKey
 from app.kit.pagination import Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
-from app.members.errors import MemberNotFound, ReferralCodeUnknown
+from app.members.errors import MemberErased, MemberNotFound, ReferralCodeUnknown
 from app.referrals import service
 from app.referrals.errors import ReferralExists, ReferralLoop, ReferralSelf, ReferralTooLate
 from app.referrals.schemas import ReferralRead, ReferrerLink
@@ -32,6 +32,7 @@ Writer = Annotated[ApiKey, Depends(require_scope(Scope.pos, Scope.shop))]
     "or through others (`referral_loop`). Scopes `pos`, `shop`.",
     responses=error_responses(
         MemberNotFound,
+        MemberErased,
         ReferralCodeUnknown,
         ReferralSelf,
         ReferralLoop,

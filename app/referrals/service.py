@@ -34,7 +34,7 @@ from app.ledger.service import MemberLedger
 from app.members import repository as members
 from app.members import service as members_service
 from app.members.errors import MemberNotFound
-from app.members.models import Member
+from app.members.models import Member, MemberStatus
 from app.program import calendar
 from app.program.schemas import ProgramSettings
 from app.program.service import get_program
@@ -123,18 +123,7 @@ async def _credit(
         related_id=referral.id,
     )
     await session.flush()  # the transaction exists before the referral refers to it
-    emit(
-        session,
-        "points.earned",
-        ledger.member_id,
-        {
-            "type": TransactionType.referral_bonus.value,
-            "points": points,
-            "transaction_id": str(earned.transaction.id),
-        },
-        now,
-    )
-    return earned.transaction
+    return earned.transaction  # its points.earned event came with it
 
 
 async def after_purchase(
@@ -177,8 +166,8 @@ async def reward_referrer(
 ) -> ReferralStatus | None:
     """Settle a qualified referral on the referrer's side, in a transaction of the referrer's
     own: rewarded (bonus credited, ``referral.rewarded`` emitted) or capped; or void when
-    referrer and referee have become one member by a merge. None when it was not due (any
-    more): another runner settled it first.
+    referrer and referee have become one member by a merge or the referrer was erased. None
+    when it was not due (any more): another runner settled it first.
     """
     referral = await repository.get(session, referral_id)
     if referral is None or referral.status != ReferralStatus.qualified:
@@ -193,7 +182,10 @@ async def reward_referrer(
         return None
     referee = await members.get(session, referral.referee_id)
     assert referee is not None  # a foreign key
-    if (await members.current_member(session, referee)).id == referrer.id:
+    await session.refresh(referrer, ["status"])
+    # One person on both sides after a merge, or a referrer erased since: nobody to reward.
+    same_person = (await members.current_member(session, referee)).id == referrer.id
+    if same_person or referrer.status == MemberStatus.erased:
         moved = await repository.move(
             session, referral, ReferralStatus.qualified, ReferralStatus.void
         )

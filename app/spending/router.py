@@ -11,7 +11,7 @@ from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger.errors import InsufficientPoints
 from app.ledger.schemas import BalanceSummary
 from app.ledger.service import MemberLedger
-from app.members.errors import MemberNotFound
+from app.members.errors import MemberErased, MemberNotFound
 from app.spending import service
 from app.spending.errors import RedemptionAlreadyCancelled, RedemptionExists, RedemptionNotFound
 from app.spending.models import Redemption
@@ -44,7 +44,7 @@ def _redemption_read(redemption: Redemption, ledger: MemberLedger) -> Redemption
     description="Takes points from the member's available balance, first-expiring first. "
     "Scopes `pos`, `shop`.",
     responses=error_responses(
-        MemberNotFound, InsufficientPoints, RedemptionExists, *IDEMPOTENCY_ERRORS
+        MemberNotFound, MemberErased, InsufficientPoints, RedemptionExists, *IDEMPOTENCY_ERRORS
     ),
 )
 async def create_redemption(
@@ -58,7 +58,9 @@ async def create_redemption(
     "/redemptions/{redemption_id}/cancel",
     summary="Cancel a redemption",
     description="Gives the points back into the lots they came from. Scopes `pos`, `shop`.",
-    responses=error_responses(RedemptionNotFound, RedemptionAlreadyCancelled, *IDEMPOTENCY_ERRORS),
+    responses=error_responses(
+        RedemptionNotFound, RedemptionAlreadyCancelled, MemberErased, *IDEMPOTENCY_ERRORS
+    ),
 )
 async def cancel_redemption(
     redemption_id: UUID, _key: Till, _: IdempotencyKey, session: Session
@@ -73,7 +75,9 @@ async def cancel_redemption(
     summary="Adjust a member's points",
     description="Goodwill credit (positive) or correction (negative), with a reason that stays "
     "in the ledger. Scope `admin`.",
-    responses=error_responses(MemberNotFound, InsufficientPoints, *IDEMPOTENCY_ERRORS),
+    responses=error_responses(
+        MemberNotFound, MemberErased, InsufficientPoints, *IDEMPOTENCY_ERRORS
+    ),
 )
 async def create_adjustment(
     member_id: UUID, body: AdjustmentCreate, _admin: AdminKey, _: IdempotencyKey, session: Session

@@ -11,7 +11,7 @@ from app.db.base import utcnow, uuid7
 from app.ledger import service as ledger_service
 from app.ledger.models import AccountKind, LedgerTransaction, TransactionType
 from app.ledger.service import MemberLedger
-from app.members.service import find_member, lock_ledger
+from app.members.service import find_member, get_member, lock_ledger, refuse_if_erased
 from app.program import calendar
 from app.program.service import get_program
 from app.spending.errors import RedemptionAlreadyCancelled, RedemptionExists, RedemptionNotFound
@@ -82,6 +82,7 @@ async def cancel_redemption(
     if redemption.member_id != member_id:
         # A merge moved it to the record merged into while this waited for the lock.
         ledger = await ledger_service.lock(session, redemption.member_id)
+    refuse_if_erased(await get_member(session, redemption.member_id))
     if redemption.status == RedemptionStatus.cancelled:
         raise RedemptionAlreadyCancelled("This redemption was already cancelled.")
     spent = await session.get(LedgerTransaction, redemption.transaction_id)

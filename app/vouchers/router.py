@@ -14,7 +14,7 @@ from app.kit.runtime import get_runtime
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger.errors import InsufficientPoints
 from app.ledger.schemas import BalanceSummary
-from app.members.errors import MemberNotFound
+from app.members.errors import MemberErased, MemberNotFound
 from app.vouchers import service
 from app.vouchers.errors import (
     RewardNotAvailable,
@@ -69,6 +69,7 @@ def _read(voucher: Voucher, now: datetime) -> VoucherRead:
     "the member. The `code` is shown in this response only. Scopes `pos`, `shop`, `partner`.",
     responses=error_responses(
         MemberNotFound,
+        MemberErased,
         RewardNotFound,
         RewardNotAvailable,
         RewardOutOfStock,

@@ -151,12 +151,16 @@ async def test_jobs_run_once_on_the_command_line_prints_what_each_job_did(
     assert result.stdout.splitlines() == [
         "release_pending\t1",
         "expire_lots\t1",
+        "notify_expiring_points\t0",
         "purge_idempotency_records\t0",
         "grant_birthday_bonuses\t0",
         "review_tiers\t0",
         "clean_up_vouchers\t0",
         "expire_gifts\t0",
         "reward_referrers\t0",
+        "classify_members_abc\t0",
+        "deliver_webhooks\t0",
+        "prune_events\t0",
     ]
     current = await balance(client, pos, anna)
     assert (current["available"], current["pending"]) == (25, 0)

@@ -8,6 +8,7 @@ DEFAULTS = {
     "points_per_currency_unit": "1",
     "pending_days": 0,
     "points_expiry_months": 24,
+    "expiry_notice_days": 30,
     "point_value_minor": 1,
     "timezone": "Europe/Berlin",
     "receipt_claim_days": 30,
@@ -29,6 +30,8 @@ DEFAULTS = {
     "referral_bonus_referee": 0,
     "referral_min_purchase_total": 0,
     "referral_max_per_referrer_per_month": 0,
+    "abc_a_share": 80,
+    "abc_b_share": 15,
 }
 
 
