@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import httpx
@@ -30,6 +31,9 @@ from app.db.base import utcnow
 from app.db.models import Base
 from app.ledger.models import PROGRAM_ACCOUNT_KINDS, Account, program_account_id
 from app.main import create_app
+
+if TYPE_CHECKING:
+    from tests.live_server import LiveServer
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -229,3 +233,17 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[T
         )
     finally:
         asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop))
+
+
+@pytest.fixture
+async def server(app: FastAPI, tmp_path: Path) -> AsyncIterator["LiveServer"]:
+    """A real uvicorn on the test's database (``app`` emptied it before the start), for
+    tests that need real concurrency; its log is printed with a failing test's output."""
+    from tests.live_server import live_server  # it imports this module
+
+    database_url = app.state.runtime.settings.database_url
+    async with live_server(database_url, tmp_path / "uvicorn.log") as running:
+        yield running
+    log = running.log_tail()
+    if log:
+        print(f"--- uvicorn log ---\n{log}")

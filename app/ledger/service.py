@@ -455,6 +455,19 @@ def expire(
     return transaction
 
 
+async def _expire_due_then_lots_holding_points(
+    session: AsyncSession, ledger: MemberLedger, now: datetime
+) -> list[EarnLot]:
+    """Expire what is due, then the member's lots that still hold points (lots expired just
+    now still hold points in the database: nothing is flushed yet)."""
+    expire(session, ledger, await repository.due_expiring_lots(session, ledger.member_id, now), now)
+    return [
+        lot
+        for lot in await repository.lots_holding_points(session, ledger.member_id)
+        if lot.remaining > 0
+    ]
+
+
 async def forfeit(
     session: AsyncSession,
     ledger: MemberLedger,
@@ -469,12 +482,7 @@ async def forfeit(
     expire first. The lots are emptied the way expiry empties them, so that a later return
     of their purchase takes its points from the expired account. Nothing held writes nothing.
     """
-    expire(session, ledger, await repository.due_expiring_lots(session, ledger.member_id, now), now)
-    lots = [
-        lot
-        for lot in await repository.lots_holding_points(session, ledger.member_id)
-        if lot.remaining > 0
-    ]
+    lots = await _expire_due_then_lots_holding_points(session, ledger, now)
     available, pending = ledger.available_balance, ledger.pending_balance
     expired = program_account_id(AccountKind.expired)
     legs: list[Leg] = []
@@ -587,13 +595,7 @@ async def move_out_for_merge(
     expired of a moved lot goes with it (``expired_points``), so that a later return of
     its purchase still takes those from the expired account. Nothing to move writes nothing.
     """
-    expire(session, ledger, await repository.due_expiring_lots(session, ledger.member_id, now), now)
-    # Lots expired just now still hold points in the database (nothing is flushed yet).
-    lots = [
-        lot
-        for lot in await repository.lots_holding_points(session, ledger.member_id)
-        if lot.remaining > 0
-    ]
+    lots = await _expire_due_then_lots_holding_points(session, ledger, now)
     available, pending = ledger.available_balance, ledger.pending_balance
     held = {
         status: sum(lot.remaining for lot in lots if lot.status == status) for status in LotStatus

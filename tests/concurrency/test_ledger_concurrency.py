@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -32,7 +31,7 @@ from app.members.schemas import MemberCreate
 from tests.conftest import BACKENDS, bearer, create_key
 from tests.conftest import TestDatabase as Database  # not collected as a test class
 from tests.kit.test_errors import assert_problem
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer
 
 # Generous: 200 requests queue on one SQLite connection; a hang still ends the test.
 HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -149,17 +148,6 @@ async def members_with_email(app: FastAPI, email: str) -> int:
 
 
 # --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def server(app: FastAPI, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    """uvicorn on the test's database; ``app`` emptied it (PostgreSQL) before the start."""
-    database_url = app.state.runtime.settings.database_url
-    async with live_server(database_url, tmp_path / "uvicorn.log") as running:
-        yield running
-    log = running.log_tail()
-    if log:
-        print(f"--- uvicorn log ---\n{log}")  # shown with a failing test's output
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,23 +20,13 @@ from app.gifts.models import Gift
 from tests.conftest import bearer, create_key
 from tests.factories import adjust, assert_problem, enrol
 from tests.gifts.test_gifts import assert_escrow_holds, available, give
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer
 
 CLAIMERS = 20
 ROUNDS = 6
 JOB_DELAY_STEP_SECONDS = 0.01
 HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 BURST_TIMEOUT_SECONDS = 90.0
-
-
-@pytest.fixture
-async def server(app: FastAPI, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    database_url = app.state.runtime.settings.database_url
-    async with live_server(database_url, tmp_path / "uvicorn.log") as running:
-        yield running
-    log = running.log_tail()
-    if log:
-        print(f"--- uvicorn log ---\n{log}")  # shown with a failing test's output
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ to the target. The ledger verifies after every merge.
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -72,7 +70,7 @@ from tests.factories import (
     write,
 )
 from tests.ledger.test_ledger_properties import empty_database
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer
 
 FIVE_OFF = {"name": "5 € off", "cost_points": 40, "kind": "amount", "value": 500, "valid_days": 30}
 
@@ -653,15 +651,6 @@ async def test_a_replayed_merge_merges_once(app, client, admin, pos, anna, twin)
 
 
 # --- Concurrency ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def server(app: FastAPI, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    async with live_server(app.state.runtime.settings.database_url, tmp_path / "uvicorn.log") as up:
-        yield up
-    log = up.log_tail()
-    if log:
-        print(f"--- uvicorn log ---\n{log}")
 
 
 async def test_sales_to_the_duplicate_during_the_merge_are_never_lost(

@@ -3,34 +3,20 @@ one wins, on SQLite and on PostgreSQL."""
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from app.api_keys.models import Scope
 from tests.conftest import bearer, create_key
 from tests.factories import assert_problem
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer
 from tests.vouchers.checkout_helpers import make_voucher, redemptions, stored_voucher
 
 RACERS = 50
 HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 HTTP_LIMITS = httpx.Limits(max_connections=RACERS, max_keepalive_connections=RACERS)
 BURST_TIMEOUT_SECONDS = 90.0
-
-
-@pytest.fixture
-async def server(app: FastAPI, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    """uvicorn on the test's database; ``app`` emptied it (PostgreSQL) before the start."""
-    database_url = app.state.runtime.settings.database_url
-    async with live_server(database_url, tmp_path / "uvicorn.log") as running:
-        yield running
-    log = running.log_tail()
-    if log:
-        print(f"--- uvicorn log ---\n{log}")  # shown with a failing test's output
 
 
 async def test_fifty_orders_redeem_one_voucher_at_once_and_exactly_one_wins(
