@@ -3,6 +3,7 @@
 --   BENCH_TOKEN     API key;  BENCH_TAG  unique per run (idempotency keys, order ids)
 --   BENCH_MEMBERS, BENCH_PAYERS, BENCH_CODES  files with one member id / voucher code a line
 --   BENCH_THREADS   wrk's -t, to share out the voucher codes without overlap
+--   BENCH_CODE_OFFSET  where this run's codes begin: every run redeems codes of its own
 
 local threads_started = 0
 local all_threads = {}
@@ -50,7 +51,7 @@ function init(args)
   members = read_lines(os.getenv("BENCH_MEMBERS"))
   payers = read_lines(os.getenv("BENCH_PAYERS"))
   codes = read_lines(os.getenv("BENCH_CODES"))
-  code_index = thread_number
+  code_index = tonumber(os.getenv("BENCH_CODE_OFFSET") or "0") + thread_number
   math.randomseed(os.time() * 1000 + thread_number)
   headers["Content-Type"] = "application/json"
   headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or "")

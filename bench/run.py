@@ -45,6 +45,7 @@ PAYERS = 1_000
 VOUCHER_BATCH = 100_000
 SERVICE_WORKLOADS = ("purchase", "redemption", "voucher", "balance", "mixed")
 START_TIMEOUT_SECONDS = 60.0
+CODES_PER_RUN = 20_000  # more than a run redeems; each run takes the next slice of codes
 
 cli = typer.Typer(add_completion=False)
 
@@ -123,9 +124,16 @@ def server(command: list[str], env: dict[str, str], probe: str, log: Path) -> It
             process.wait(15)
 
 
+_code_runs_started = 0
+CODE_WORKLOADS = frozenset({"voucher", "mixed"})
+
+
 def run_wrk(
     wrk: str, base_url: str, workload: str, seconds: float, connections: int, env: dict[str, str]
 ) -> dict[str, Any]:
+    global _code_runs_started
+    offset = _code_runs_started * CODES_PER_RUN
+    _code_runs_started += workload in CODE_WORKLOADS
     threads = min(connections, os.cpu_count() or 2)
     command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s"]
     command += ["--timeout", "10s", "-s", str(ROOT / "bench" / "load.lua"), base_url]
@@ -135,6 +143,7 @@ def run_wrk(
         "BENCH_WORKLOAD": workload,
         "BENCH_THREADS": str(threads),
         "BENCH_TAG": f"{workload}-{time.time_ns()}",
+        "BENCH_CODE_OFFSET": str(offset),
     }
     result = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True)
     for line in result.stdout.splitlines():
@@ -380,7 +389,8 @@ def bench_postgres(
     ):
         needs = set(workloads)
         payers = ids[:PAYERS] if needs & {"redemption", "mixed"} else []
-        codes_wanted = 2 * VOUCHER_BATCH if needs & {"voucher", "mixed"} else 0
+        code_runs = rounds * (2 if warmup else 1) * len(needs & CODE_WORKLOADS)
+        codes_wanted = code_runs * CODES_PER_RUN
         set_up_programme(service_url, token, dsn, payers, codes_wanted, work)
         rows = compare(
             wrk,

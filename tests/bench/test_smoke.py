@@ -2,15 +2,29 @@
 both servers, drives them with wrk, prints the table, and the ledger verifies afterwards.
 The real measurement is `make bench`, outside the test suite."""
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import POSTGRES_SERVER_URL
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 300
 
+# The bench needs the local PostgreSQL and wrk (which it installs from Debian's packages
+# when it may). Like every PostgreSQL test, it exists where those are at hand; CI, which
+# requires PostgreSQL, always runs it.
+WRK_AT_HAND = shutil.which("wrk") is not None or (
+    shutil.which("apt-get") is not None and os.geteuid() == 0
+)
+BENCH_RUNS_HERE = POSTGRES_SERVER_URL is not None and (
+    WRK_AT_HAND or os.environ.get("STAMMKUNDE_REQUIRE_POSTGRES") == "1"
+)
 
-def test_the_bench_harness_runs_and_reports_both_targets() -> None:
+
+def _the_bench_harness_runs_and_reports_both_targets() -> None:
     command = [sys.executable, "-m", "bench.run", "--duration", "2", "--warmup", "0"]
     command += ["--rounds", "1", "--members", "500", "--workloads", "purchase,balance"]
     command += ["--connections", "8", "--no-save"]
@@ -28,3 +42,9 @@ def test_the_bench_harness_runs_and_reports_both_targets() -> None:
     for name, (_, _, rate, _, _, errors, baseline, ratio) in rows.items():
         assert min(float(rate), float(baseline), float(ratio)) > 0, name
         assert errors == "0", table
+
+
+if BENCH_RUNS_HERE:
+    test_the_bench_harness_runs_and_reports_both_targets = (
+        _the_bench_harness_runs_and_reports_both_targets
+    )
