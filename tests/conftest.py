@@ -207,6 +207,12 @@ async def admin_key(app: FastAPI) -> str:
 
 
 @pytest.fixture
+async def pos(app: FastAPI) -> dict[str, str]:
+    """Headers of a till: a new key with scope ``pos``."""
+    return bearer(await create_key(app, Scope.pos, name="pos"))
+
+
+@pytest.fixture
 def admin(admin_key: str) -> dict[str, str]:
     """Headers that authenticate as an admin."""
     return bearer(admin_key)

@@ -7,12 +7,10 @@ import pytest
 
 from app.analytics import rules
 from app.analytics.models import AbcClass
-from app.api_keys.models import Scope
 from tests.analytics.helpers import day, noon, period
 from tests.factories import (
     assert_problem,
     enrol,
-    headers_for,
     purchase,
     return_purchase,
     set_program,
@@ -26,11 +24,6 @@ PERIOD = period(day(30), day(0))
 # 6500, 7500, 8200, 8700, 9100, 9400, 9600, 9750, 9850, 9900, 9930, 9955, 9975, 9985, 9990,
 # 9995, 9998.
 EUROS = [3000, 2000, 1500, 1000, 700, 500, 400, 300, 200, 150, 100, 50, 30, 25, 20, 10, 5, 5, 3, 2]
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

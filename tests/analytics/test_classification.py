@@ -9,24 +9,17 @@ from sqlalchemy import select
 
 from app.analytics import jobs
 from app.analytics.models import AbcClassification
-from app.api_keys.models import Scope
 from app.db.base import utcnow
 from app.members.models import Member
 from tests.analytics.helpers import noon
 from tests.factories import (
     assert_problem,
     enrol,
-    headers_for,
     member_id,
     purchase,
     set_program,
     write,
 )
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

@@ -31,11 +31,6 @@ from tests.factories import (
 KPIS = "/v1/analytics/kpis"
 
 
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
-
-
 async def kpis(client, admin, start, end) -> dict[str, Any]:
     response = await client.get(KPIS, params=period(start, end), headers=admin)
     assert response.status_code == 200, response.text

@@ -1,15 +1,7 @@
 """`stammkunde report --from --to` prints the figures and the ABC classes as a table."""
 
-import pytest
-
-from app.api_keys.models import Scope
 from tests.analytics.helpers import day, noon
-from tests.factories import enrol, headers_for, purchase, stammkunde
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
+from tests.factories import enrol, purchase, stammkunde
 
 
 async def test_the_report_prints_the_figures_of_the_api(app, client, admin, database, pos):

@@ -9,24 +9,18 @@ import pytest
 from sqlalchemy import select
 
 from app import jobs as app_jobs
-from app.api_keys.models import Scope
 from app.bonuses import jobs, rules
 from app.bonuses.models import BonusGrant
 from app.events.models import Event
 from app.ledger import verify
 from app.program.schemas import BirthdayBonusTiming
-from tests.factories import balance, enrol, headers_for, set_program, stammkunde, transactions
+from tests.factories import balance, enrol, set_program, stammkunde, transactions
 
 MONTH, DAY = BirthdayBonusTiming.month, BirthdayBonusTiming.day
 
 
 def at(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 async def run(app, now: str) -> int:

@@ -3,10 +3,8 @@
 import uuid
 from datetime import datetime
 
-import pytest
 from sqlalchemy import select
 
-from app.api_keys.models import Scope
 from app.bonuses.models import BonusGrant
 from app.events.models import Event
 from app.ledger import verify
@@ -20,14 +18,9 @@ from app.ledger.models import (
 )
 from app.program import calendar
 from app.program.schemas import ProgramSettings
-from tests.factories import balance, enrol, headers_for, idempotent, set_program, transactions
+from tests.factories import balance, enrol, idempotent, set_program, transactions
 
 COMPLETE = {"email": "anna@example.com", "name": "Anna Schmidt", "birthdate": "1990-05-17"}
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 async def history(client, pos, member) -> list[tuple[str, int]]:

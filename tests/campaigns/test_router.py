@@ -3,8 +3,6 @@
 import uuid
 from typing import Any
 
-import pytest
-
 from app.api_keys.models import Scope
 from tests.factories import assert_problem, enrol, headers_for, purchase
 
@@ -22,11 +20,6 @@ ONE_OF_EACH_KIND = [
     },
     {"name": "Mug bonus", "kind": "sku_bonus", "points": 25, "skus": ["MUG", "MUG-XL"]},
 ]
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 async def create(client, admin, **fields: Any) -> dict[str, Any]:

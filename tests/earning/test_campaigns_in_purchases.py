@@ -15,13 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.api_keys.models import Scope
 from app.earning.models import Purchase
 from app.ledger.models import LedgerTransaction
 from tests.factories import (
     balance,
     enrol,
-    headers_for,
     item,
     member_id,
     purchase,
@@ -29,11 +27,6 @@ from tests.factories import (
     transactions,
     write,
 )
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

@@ -49,11 +49,6 @@ def berlin_today() -> date:
 
 
 @pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
-
-
-@pytest.fixture
 async def anna(client, pos):
     return await enrol(client, pos, name="Anna")
 

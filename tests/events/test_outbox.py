@@ -20,7 +20,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text, update
 
-from app.api_keys.models import Scope
 from app.bonuses import jobs as bonus_jobs
 from app.earning.models import Purchase
 from app.events.models import Event
@@ -38,7 +37,6 @@ from tests.factories import (
     claim,
     enrol,
     execute,
-    headers_for,
     idempotent,
     purchase,
     redeem,
@@ -49,11 +47,6 @@ from tests.factories import (
 )
 
 FIVE_OFF = {"name": "5 € off", "cost_points": 50, "kind": "amount", "value": 500, "valid_days": 30}
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 async def ledger_transactions(app) -> list[LedgerTransaction]:

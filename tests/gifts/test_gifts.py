@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select, update
 
 from app.api_keys.models import Scope
@@ -20,7 +19,6 @@ from app.rewards.models import Reward
 from app.vouchers.discount import Reason, Terms, usability
 from app.vouchers.models import Voucher
 from tests.factories import (
-    Headers,
     adjust,
     assert_ledger_verifies,
     assert_problem,
@@ -36,11 +34,6 @@ from tests.factories import (
 
 BERLIN = ZoneInfo("Europe/Berlin")
 GIFT_CODE = re.compile(r"^G[0-9A-HJKMNP-TV-Z]{3}(-[0-9A-HJKMNP-TV-Z]{4}){2}-[0-9A-HJKMNP-TV-Z]{2}$")
-
-
-@pytest.fixture
-async def pos(app) -> Headers:
-    return await headers_for(app, Scope.pos)
 
 
 async def member_with(client, pos, admin, points: int, **fields: Any) -> dict[str, Any]:

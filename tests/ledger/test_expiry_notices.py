@@ -6,10 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 
-from app.api_keys.models import Scope
 from app.db.engine import create_engine
 from app.db.session import create_sessionmaker
 from app.events.models import Event
@@ -19,7 +17,6 @@ from tests.factories import (
     adjust,
     enrol,
     execute,
-    headers_for,
     idempotent,
     purchase,
     redeem,
@@ -27,11 +24,6 @@ from tests.factories import (
 )
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 async def run(app, now: datetime | None = None) -> int:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app.api_keys.models import Scope
 from app.ledger import jobs
 from app.ledger.models import (
     AccountKind,
@@ -21,7 +20,6 @@ from tests.factories import (
     days_ago,
     enrol,
     execute,
-    headers_for,
     purchase,
     redeem,
     return_purchase,
@@ -31,11 +29,6 @@ from tests.factories import (
 )
 
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

@@ -21,11 +21,6 @@ from tests.factories import (
 
 
 @pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
-
-
-@pytest.fixture
 async def anna(client, pos):
     return await enrol(client, pos, name="Anna")
 

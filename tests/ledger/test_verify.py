@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from app.api_keys.models import Scope
 from app.ledger import jobs, verify
 from app.ledger.models import Account, AccountKind, LedgerTransaction, Posting
 from tests.factories import (
@@ -17,7 +16,6 @@ from tests.factories import (
     claim,
     days_ago,
     enrol,
-    headers_for,
     purchase,
     redeem,
     return_purchase,
@@ -25,11 +23,6 @@ from tests.factories import (
     stammkunde,
     transactions,
 )
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.api_keys.models import Scope
 from app.db.models import Base
 from app.events.models import Event
 from app.gifts.models import Gift
@@ -22,7 +21,6 @@ from tests.factories import (
     assert_problem,
     balance,
     enrol,
-    headers_for,
     idempotent,
     purchase,
     redeem,
@@ -43,11 +41,6 @@ ANNA = {
 }
 CARD_PSEUDONYM = re.compile(r"^erased-[0-9a-f]{12}$")
 CODE_PSEUDONYM = re.compile(r"^erased-[0-9a-f]{9}$")
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

@@ -58,7 +58,6 @@ from tests.factories import (
     claim,
     days_ago,
     enrol,
-    headers_for,
     idempotent,
     item,
     purchase,
@@ -73,11 +72,6 @@ from tests.ledger.test_ledger_properties import empty_database
 from tests.live_server import LiveServer
 
 FIVE_OFF = {"name": "5 € off", "cost_points": 40, "kind": "amount", "value": 500, "valid_days": 30}
-
-
-@pytest.fixture
-async def pos(app) -> Headers:
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 import re
 import uuid
 
-import pytest
-
 from app.api_keys.models import Scope
 from tests.factories import assert_problem, enrol, headers_for
 
@@ -18,11 +16,6 @@ def luhn_valid(number: str) -> bool:
         value = int(digit) * (2 if position % 2 else 1)
         total += value - 9 if value > 9 else value
     return total % 10 == 0
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 def test_the_printed_card_of_these_examples_is_luhn_valid():

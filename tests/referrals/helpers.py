@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.events.models import Event
-from app.ledger import verify
 from app.referrals import jobs
 from tests.factories import Headers, Member, member_id, transactions
 
@@ -63,8 +62,3 @@ async def events(app: FastAPI, type: str, member: Member) -> list[dict[str, Any]
             .order_by(Event.created_at, Event.id)
         )
         return list(rows.all())
-
-
-async def assert_verifies(app: FastAPI) -> None:
-    async with app.state.runtime.sessionmaker() as session:
-        assert await verify.first_mismatch(session) is None

@@ -8,15 +8,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy import update
 
-from app.api_keys.models import Scope
 from app.members.models import Member, MemberStatus
 from tests.factories import (
+    assert_ledger_verifies,
     assert_problem,
     balance,
     claim,
     enrol,
     execute,
-    headers_for,
     idempotent,
     purchase,
     return_purchase,
@@ -28,18 +27,12 @@ from tests.referrals.helpers import (
     REFEREE_BONUS,
     REFERRER_BONUS,
     RULES,
-    assert_verifies,
     events,
     referral_bonuses,
     referrals_of,
     reward_referrers,
     statuses,
 )
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture
@@ -78,7 +71,7 @@ async def test_the_referee_gets_the_bonus_with_the_first_qualifying_purchase_the
     [referral] = (await referrals_of(client, pos, anna))["items"]
     assert referral["status"] == "rewarded"
     assert referral["rewarded_at"] is not None
-    await assert_verifies(app)
+    await assert_ledger_verifies(app)
     result = await stammkunde(database.url, "verify")
     assert result.exit_code == 0, result.output
 
@@ -146,7 +139,7 @@ async def test_a_returned_purchase_keeps_the_bonus_and_buying_again_pays_none(
     assert (await balance(client, pos, ben))["available"] == 25 + REFEREE_BONUS
     [referral] = (await referrals_of(client, pos, anna))["items"]
     assert referral["status"] == "rewarded"
-    await assert_verifies(app)
+    await assert_ledger_verifies(app)
 
 
 async def test_a_referral_qualified_but_not_yet_rewarded_survives_a_return(
@@ -170,7 +163,7 @@ async def test_a_receipt_claimed_later_qualifies(app, client, pos, anna, ben):
     assert claimed.json()["balance"]["available"] == 30 + REFEREE_BONUS
     assert await reward_referrers(app) == 1
     assert await referral_bonuses(client, pos, anna) == [REFERRER_BONUS]
-    await assert_verifies(app)
+    await assert_ledger_verifies(app)
 
 
 async def test_a_small_receipt_claimed_does_not_qualify(app, client, pos, anna, ben):
@@ -219,7 +212,7 @@ async def test_the_monthly_cap_caps_the_referrer_and_the_referee_keeps_the_bonus
         assert await referral_bonuses(client, pos, referee) == [REFEREE_BONUS]
     assert await reward_referrers(app) == 0
     assert await referral_bonuses(client, pos, anna) == [REFERRER_BONUS, REFERRER_BONUS]
-    await assert_verifies(app)
+    await assert_ledger_verifies(app)
 
 
 async def test_the_cap_counts_the_local_month_and_starts_again_in_the_next(
@@ -288,7 +281,7 @@ async def test_concurrent_job_runs_credit_each_referral_once_and_keep_the_cap(
         "rewarded",
     ]
     assert len(await events(app, "referral.rewarded", anna)) == 3
-    await assert_verifies(app)
+    await assert_ledger_verifies(app)
 
 
 async def test_the_referrer_gets_a_referral_rewarded_event(app, client, pos, anna, ben):

@@ -30,11 +30,6 @@ from tests.referrals.helpers import (
 
 
 @pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
-
-
-@pytest.fixture
 async def anna(client, admin, pos):
     await set_program(client, admin, **RULES)
     return await enrol(client, pos, name="Anna")

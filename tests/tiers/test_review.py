@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from app import jobs as all_jobs
-from app.api_keys.models import Scope
 from app.earning import service as earning
 from app.earning.schemas import PurchaseCreate, PurchaseReturnCreate
 from app.events.models import Event
 from app.tiers import jobs, service
 from app.tiers.models import TierChange
 from app.tiers.schemas import ManualTierAssign
-from tests.factories import enrol, headers_for, set_program
+from tests.factories import enrol, set_program
 
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
@@ -37,11 +36,6 @@ END_2027, END_2028, END_2029 = (
     at("2028-12-31T23:00Z"),
     at("2029-12-31T23:00Z"),
 )
-
-
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
 
 
 @pytest.fixture

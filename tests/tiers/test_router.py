@@ -27,11 +27,6 @@ UNKNOWN = "01936b2e-6f1c-7c3a-9d2e-4b5a6c7d8e9f"
 
 
 @pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
-
-
-@pytest.fixture
 async def anna(client, pos):
     return await enrol(client, pos, name="Anna")
 

@@ -36,11 +36,6 @@ BERLIN = ZoneInfo("Europe/Berlin")  # the programme's default time zone
 FIVE_OFF = {"name": "5 € off", "cost_points": 400, "kind": "amount", "value": 500, "valid_days": 30}
 
 
-@pytest.fixture
-async def pos(app):
-    return await headers_for(app, Scope.pos)
-
-
 async def create_reward(client, admin, **fields: Any) -> dict[str, Any]:
     response = await client.post(REWARDS, json=FIVE_OFF | fields, headers=admin)
     assert response.status_code == 201, response.text
