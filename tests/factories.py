@@ -159,6 +159,22 @@ async def adjust(
     return _expect(await write(client, path, admin, {"points": points, "reason": reason}))
 
 
+async def fetch_member(
+    client: httpx.AsyncClient, headers: Headers, member: Member
+) -> dict[str, Any]:
+    return _expect(await client.get(f"/v1/members/{member_id(member)}", headers=headers), 200)
+
+
+async def look_up(
+    client: httpx.AsyncClient, headers: Headers, **query: str
+) -> list[dict[str, Any]]:
+    """Members found by ``card_number``, ``external_id`` or ``email``."""
+    items: list[dict[str, Any]] = _expect(
+        await client.get("/v1/members", params=query, headers=headers), 200
+    )["items"]
+    return items
+
+
 async def balance(client: httpx.AsyncClient, headers: Headers, member: Member) -> dict[str, Any]:
     return _expect(
         await client.get(f"/v1/members/{member_id(member)}/balance", headers=headers), 200

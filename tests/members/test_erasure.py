@@ -21,7 +21,9 @@ from tests.factories import (
     assert_problem,
     balance,
     enrol,
+    fetch_member,
     idempotent,
+    look_up,
     purchase,
     redeem,
     return_purchase,
@@ -53,20 +55,6 @@ async def erase(client, admin, member, **headers: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-async def get(client, headers, member) -> dict[str, Any]:
-    response = await client.get(f"/v1/members/{member['id']}", headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def look_up(client, headers, **query: str) -> list[dict[str, Any]]:
-    response = await client.get("/v1/members", params=query, headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def events(app, type: str) -> list[Event]:
@@ -101,7 +89,7 @@ async def test_erasure_removes_the_personal_data_and_keeps_the_record_readable_b
 ):
     erased = await erase(client, admin, anna)
 
-    assert erased == await get(client, pos, anna)
+    assert erased == await fetch_member(client, pos, anna)
     assert erased["id"] == anna["id"]
     assert erased["status"] == "erased"
     assert erased["erased_at"] is not None
@@ -262,7 +250,7 @@ async def test_an_erased_member_takes_no_writes(app, client, admin, pos, anna):
         "/v1/members", json={"referral_code": anna["referral_code"]}, headers=pos
     )
     assert_problem(enrolled, 422, "referral_code_unknown")
-    assert (await get(client, pos, anna))["name"] is None
+    assert (await fetch_member(client, pos, anna))["name"] is None
     assert (await balance(client, pos, anna))["available"] == 0
     await assert_ledger_verifies(app)
 
@@ -330,7 +318,7 @@ async def test_erasing_a_merged_duplicate_erases_the_person_and_all_their_record
 
     assert (erased_twin["id"], erased_twin["status"]) == (twin["id"], "erased")
     assert erased_twin["merged_into_id"] == anna["id"]
-    assert (await get(client, pos, anna))["status"] == "erased"
+    assert (await fetch_member(client, pos, anna))["status"] == "erased"
     for old in ({"email": "anna.s@example.com"}, {"email": ANNA["email"]}):
         assert await look_up(client, pos, **old) == []
     [erased] = await events(app, "member.erased")
@@ -362,7 +350,7 @@ async def test_erasure_is_for_admins_and_for_known_members(client, admin, pos, a
 
     assert_problem(forbidden, 403, "insufficient_scope")
     assert_problem(unknown, 404, "member_not_found")
-    assert (await get(client, pos, anna))["status"] == "active"
+    assert (await fetch_member(client, pos, anna))["status"] == "active"
 
 
 async def test_a_replay_of_a_stored_answer_that_held_the_personal_data_answers_erased(

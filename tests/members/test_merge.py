@@ -58,8 +58,11 @@ from tests.factories import (
     claim,
     days_ago,
     enrol,
+    fetch_member,
     idempotent,
     item,
+    look_up,
+    member_id,
     purchase,
     redeem,
     return_purchase,
@@ -90,8 +93,8 @@ async def merge_request(
     client: httpx.AsyncClient, admin: Headers, target: Any, source: Any, key: str | None = None
 ) -> httpx.Response:
     return await client.post(
-        f"/v1/members/{_id(target)}/merge",
-        json={"source_member_id": _id(source)},
+        f"/v1/members/{member_id(target)}/merge",
+        json={"source_member_id": member_id(source)},
         headers=idempotent(admin, key),
     )
 
@@ -101,24 +104,6 @@ async def merge(client, admin, target, source) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def _id(member: Any) -> str:
-    return member if isinstance(member, str) else str(member["id"])
-
-
-async def get_member(client, headers, member) -> dict[str, Any]:
-    response = await client.get(f"/v1/members/{_id(member)}", headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def look_up(client, headers, **query: str) -> list[dict[str, Any]]:
-    response = await client.get("/v1/members", params=query, headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def history(client, headers, member) -> list[tuple[str, int]]:
@@ -282,7 +267,7 @@ async def test_a_duplicate_without_points_writes_no_ledger_entries(app, client, 
 
     assert await history(client, pos, bare) == []
     assert await history(client, pos, twin) == []
-    assert (await get_member(client, pos, twin))["status"] == "merged"
+    assert (await fetch_member(client, pos, twin))["status"] == "merged"
     assert await events(app, "member.merged") == [
         (
             uuid.UUID(bare["id"]),
@@ -461,8 +446,8 @@ async def test_referrals_follow_the_person(app, client, admin, pos):
 
     await merge(client, admin, anna, twin)
 
-    assert (await get_member(client, pos, anna))["referred_by_id"] == olga["id"]
-    assert (await get_member(client, pos, friend))["referred_by_id"] == anna["id"]
+    assert (await fetch_member(client, pos, anna))["referred_by_id"] == olga["id"]
+    assert (await fetch_member(client, pos, friend))["referred_by_id"] == anna["id"]
     referrals = {
         (str(r.referee_id), str(r.referrer_id), r.status) for r in await rows(app, select(Referral))
     }
@@ -481,7 +466,7 @@ async def test_a_referral_between_the_two_records_ends(app, client, admin, pos):
     await merge(client, admin, twin, anna)  # the referee stays: she recommended herself
     await merge(client, admin, twin, referred_twice)  # she was recommended once already
 
-    assert (await get_member(client, pos, twin))["referred_by_id"] is None
+    assert (await fetch_member(client, pos, twin))["referred_by_id"] is None
     referrals = {
         (str(r.referee_id), str(r.referrer_id), r.status) for r in await rows(app, select(Referral))
     }
@@ -505,7 +490,7 @@ async def test_look_ups_of_the_duplicate_lead_to_anna(client, admin, pos, anna, 
     ):
         assert [m["id"] for m in await look_up(client, pos, **query)] == [anna["id"]], query
     # By its id the duplicate is still there, saying where it went.
-    record = await get_member(client, pos, twin)
+    record = await fetch_member(client, pos, twin)
     assert record["status"] == "merged"
     assert record["merged_into_id"] == anna["id"]
     assert record["merged_at"] is not None
@@ -585,7 +570,7 @@ async def test_a_chain_of_merges_leads_to_the_last_record(app, client, admin, po
     sale = await purchase(client, pos, twin, 1000, by_card=True)
     assert sale["member_id"] == third["id"]
     assert await points(client, pos, third) == (17, 0)
-    assert (await get_member(client, pos, twin))["merged_into_id"] == anna["id"]
+    assert (await fetch_member(client, pos, twin))["merged_into_id"] == anna["id"]
     assert await ledger_mismatch(app) is None
 
 
@@ -620,7 +605,7 @@ async def test_refusals(app, client, admin, pos, anna, twin):
         422,
         "validation_error",
     )
-    assert (await get_member(client, pos, other))["status"] == "active"
+    assert (await fetch_member(client, pos, other))["status"] == "active"
     assert len(await events(app, "member.merged")) == 1
 
 

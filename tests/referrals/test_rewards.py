@@ -26,19 +26,12 @@ from tests.referrals.helpers import (
     MINIMUM_TOTAL,
     REFEREE_BONUS,
     REFERRER_BONUS,
-    RULES,
     events,
     referral_bonuses,
     referrals_of,
     reward_referrers,
     statuses,
 )
-
-
-@pytest.fixture
-async def anna(client, admin, pos):
-    await set_program(client, admin, **RULES)
-    return await enrol(client, pos, name="Anna")
 
 
 @pytest.fixture

@@ -16,23 +16,15 @@ from tests.factories import (
     headers_for,
     idempotent,
     purchase,
-    set_program,
 )
 from tests.referrals.helpers import (
     MINIMUM_TOTAL,
     REFEREE_BONUS,
     REFERRER_BONUS,
-    RULES,
     referral_bonuses,
     referrals_of,
     reward_referrers,
 )
-
-
-@pytest.fixture
-async def anna(client, admin, pos):
-    await set_program(client, admin, **RULES)
-    return await enrol(client, pos, name="Anna")
 
 
 @pytest.fixture
