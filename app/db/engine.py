@@ -41,7 +41,12 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
         # Hand transaction control to SQLAlchemy, so that "begin" below decides how it starts.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL is a property of the file, so set it only where it is missing: setting it again
+        # takes a write lock, and SQLite answers "database is locked" at once, without the
+        # busy timeout, when another process is writing just then.
+        cursor.execute("PRAGMA journal_mode")
+        if cursor.fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
