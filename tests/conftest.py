@@ -28,6 +28,7 @@ from app.api_keys.models import Scope
 from app.config import Settings
 from app.db import migrations
 from app.db.base import utcnow
+from app.db.config_cache import CONFIG_VERSION_ID, ConfigVersion
 from app.db.models import Base
 from app.ledger.models import PROGRAM_ACCOUNT_KINDS, Account, program_account_id
 from app.main import create_app
@@ -87,7 +88,7 @@ def _database_name() -> str:
     return f"stammkunde_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
-async def _postgres_admin(server_url: str, *statements: str) -> None:
+async def postgres_admin(server_url: str, *statements: str) -> None:
     url = make_url(server_url)
     conn = await asyncpg.connect(
         host=url.host,
@@ -116,13 +117,13 @@ def migrated_database(
         assert POSTGRES_SERVER_URL is not None
         name = _database_name()
         drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-        asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop, f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(POSTGRES_SERVER_URL, drop, f'CREATE DATABASE "{name}"'))
         url = make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(False)
     migrations.upgrade(url)
     yield TestDatabase(backend, url)
     if backend == "postgresql":
         assert POSTGRES_SERVER_URL is not None
-        asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop))
+        asyncio.run(postgres_admin(POSTGRES_SERVER_URL, drop))
 
 
 @pytest.fixture
@@ -161,7 +162,8 @@ async def _empty_tables(app: FastAPI) -> None:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        # The migration's programme accounts are part of an empty database.
+        # The migration's rows are part of an empty database.
+        await conn.execute(insert(ConfigVersion).values(id=CONFIG_VERSION_ID, version=1))
         await conn.execute(
             insert(Account),
             [
@@ -232,13 +234,13 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[T
     assert POSTGRES_SERVER_URL is not None
     name = f"{_database_name()}_{uuid.uuid4().hex[:8]}"
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop, f'CREATE DATABASE "{name}"'))
+    asyncio.run(postgres_admin(POSTGRES_SERVER_URL, drop, f'CREATE DATABASE "{name}"'))
     try:
         yield TestDatabase(
             "postgresql", make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(False)
         )
     finally:
-        asyncio.run(_postgres_admin(POSTGRES_SERVER_URL, drop))
+        asyncio.run(postgres_admin(POSTGRES_SERVER_URL, drop))
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.models import ApiKey
@@ -13,8 +13,12 @@ async def get(session: AsyncSession, api_key_id: UUID) -> ApiKey | None:
     return await session.get(ApiKey, api_key_id)
 
 
+# Built once: every request authenticates.
+_BY_KEY_ID = select(ApiKey).where(ApiKey.key_id == bindparam("key_id"))
+
+
 async def get_by_key_id(session: AsyncSession, key_id: str) -> ApiKey | None:
-    result = await session.execute(select(ApiKey).where(ApiKey.key_id == key_id))
+    result = await session.execute(_BY_KEY_ID, {"key_id": key_id})
     return result.scalar_one_or_none()
 
 

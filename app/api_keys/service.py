@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.api_keys import repository
 from app.api_keys.errors import ApiKeyNotFound
@@ -78,7 +79,7 @@ async def authenticate(
     )
     # Most requests come within the minute: they write nothing, not even a no-op UPDATE.
     if not recently_used and await repository.touch_last_used(session, api_key.id, now):
-        api_key.last_used_at = now
+        set_committed_value(api_key, "last_used_at", now)  # written already
         # Committed on its own so that a request that later fails still counts as use.
         await session.commit()
     return api_key

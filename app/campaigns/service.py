@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.campaigns.errors import CampaignNotFound
 from app.campaigns.models import Campaign, CampaignKind
 from app.campaigns.schemas import CampaignCreate, CampaignFields, CampaignUpdate
+from app.db.config_cache import cached, forget_version
 from app.earning.rules import CampaignRule
 from app.kit.errors import StammkundeError
 from app.kit.pagination import PageParams, paginate
@@ -41,6 +42,7 @@ async def create_campaign(session: AsyncSession, data: CampaignCreate) -> Campai
     campaign = Campaign(**_columns(data))
     session.add(campaign)
     await session.flush()
+    forget_version(session)
     return campaign
 
 
@@ -70,12 +72,14 @@ async def update_campaign(
     for name, value in _columns(fields).items():
         setattr(campaign, name, value)
     await session.flush()
+    forget_version(session)
     return campaign
 
 
 async def delete_campaign(session: AsyncSession, campaign_id: UUID) -> None:
     await session.delete(await get_campaign(session, campaign_id))
     await session.flush()
+    forget_version(session)
 
 
 async def list_campaigns(
@@ -107,9 +111,13 @@ def to_rule(campaign: Campaign) -> CampaignRule:
     )
 
 
-async def active_rules(session: AsyncSession) -> list[CampaignRule]:
+async def active_rules(session: AsyncSession) -> Sequence[CampaignRule]:
     """Every active campaign as a rule, in creation order (the evaluator's tie-break)."""
+    return await cached(session, "campaign_rules", _load_active_rules)
+
+
+async def _load_active_rules(session: AsyncSession) -> tuple[CampaignRule, ...]:
     campaigns = await session.scalars(
         select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.created_at, Campaign.id)
     )
-    return [to_rule(campaign) for campaign in campaigns]
+    return tuple(to_rule(campaign) for campaign in campaigns)

@@ -64,7 +64,11 @@ def _create_postgresql_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No ping before each checkout, a round trip on every request. A connection the
+        # server dropped fails its request once (503 ``database_unavailable``; the client
+        # retries with its idempotency key), and SQLAlchemy then replaces every pooled
+        # connection older than the failure.
+        pool_pre_ping=False,
         connect_args={
             "timeout": 10,
             "server_settings": {

@@ -5,6 +5,7 @@ from app.api_keys.models import ApiKey
 from app.bonuses.models import BonusGrant
 from app.campaigns.models import Campaign
 from app.db.base import Base
+from app.db.config_cache import ConfigVersion
 from app.earning.models import Purchase, PurchaseReturn
 from app.events.models import Event
 from app.gifts.models import Gift
@@ -26,6 +27,7 @@ __all__ = [
     "Base",
     "BonusGrant",
     "Campaign",
+    "ConfigVersion",
     "EarnLot",
     "Event",
     "Gift",

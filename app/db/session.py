@@ -2,8 +2,12 @@
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db.config_cache import ConfigCache, session_info
+
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay usable after commit: responses are built from them after the unit of
-    # work has committed.
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    # work has committed. The sessions of one factory share one configuration cache.
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, info=session_info(ConfigCache())
+    )

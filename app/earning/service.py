@@ -8,11 +8,11 @@ from fractions import Fraction
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.campaigns import service as campaigns
 from app.db.base import utcnow, uuid7
+from app.db.statements import insert_unless_present
 from app.earning import repository, rules
 from app.earning.errors import (
     ClaimCodeInvalid,
@@ -117,11 +117,6 @@ async def record_purchase(
     program = await get_program(session)
     quoted = await quote(session, data, program, now)
     member = quoted.member
-    existing = await repository.get_by_order_id(session, data.order_id)
-    if existing is not None:
-        raise PurchaseExists(
-            f"Order {data.order_id!r} is already recorded.", purchase_id=str(existing.id)
-        )
     purchase = Purchase(
         id=uuid7(),
         member_id=member.id if member else None,
@@ -142,8 +137,6 @@ async def record_purchase(
         points_reversed=0,
         created_at=now,
     )
-    session.add(purchase)
-    await _flush_order(session, data.order_id)
     claim_code = None
     ledger = None
     lot = None
@@ -161,20 +154,33 @@ async def record_purchase(
         member, ledger = await members.lock_ledger(session, member)
         purchase.member_id = member.id
         lot = _credit(session, ledger, program, purchase, TransactionType.purchase, now)
-        await session.flush()
-        await referrals.after_purchase(session, ledger, purchase, program, now)
+        await session.flush()  # the lot, before the purchase refers to it
+    await _insert_purchase(session, purchase)
+    if member is not None and ledger is not None:
+        await referrals.after_purchase(session, member, ledger, purchase, program, now)
         await tiers.after_points_change(session, member, program, now)
-    await session.flush()
+        await session.flush()
     return RecordedPurchase(purchase, lot, ledger, claim_code)
 
 
-async def _flush_order(session: AsyncSession, order_id: str) -> None:
-    """Flush the new purchase; a concurrent purchase with the same order id becomes 409."""
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise PurchaseExists(f"Order {order_id!r} is already recorded.") from error
+async def _insert_purchase(session: AsyncSession, purchase: Purchase) -> None:
+    """Insert the purchase in one statement, or refuse with 409 when its order id is taken,
+    also by a sale in flight (the insert waits for it and inserts nothing if it commits).
+
+    A refusal after the points were credited is fine: it rolls the whole request back.
+    """
+    values = {column.key: getattr(purchase, column.key) for column in Purchase.__table__.columns}
+    inserted = await session.scalar(
+        insert_unless_present(session, Purchase.__table__, "order_id")
+        .values(values)
+        .returning(Purchase.id)
+    )
+    if inserted is None:
+        existing = await repository.get_by_order_id(session, purchase.order_id)
+        raise PurchaseExists(
+            f"Order {purchase.order_id!r} is already recorded.",
+            purchase_id=str(existing.id) if existing is not None else None,
+        )
 
 
 def _credit(
@@ -230,7 +236,7 @@ async def claim_receipt(
     purchase.claimed_at = now
     lot = _credit(session, ledger, program, purchase, TransactionType.receipt_claim, now)
     await session.flush()
-    await referrals.after_purchase(session, ledger, purchase, program, now)
+    await referrals.after_purchase(session, member, ledger, purchase, program, now)
     await tiers.after_points_change(session, member, program, now)
     await session.flush()
     return RecordedPurchase(purchase, lot, ledger, None)

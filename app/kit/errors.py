@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -204,7 +205,23 @@ async def _handle_validation_error(_request: Request, exc: Exception) -> Problem
     )
 
 
+async def _handle_database_error(_request: Request, exc: Exception) -> ProblemResponse:
+    """A lost database connection is the database's outage, not our bug: 503, retry soon.
+    The request's transaction is gone with the connection, so nothing of it was written."""
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+        raise exc
+    return problem_response(
+        503,
+        "database_unavailable",
+        "The database cannot be reached just now; retry the request.",
+        "Database unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _handle_database_error)
+    app.add_exception_handler(ConnectionError, _handle_database_error)
     app.add_exception_handler(StammkundeError, _handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)

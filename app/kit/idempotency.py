@@ -30,12 +30,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import TextClause
 
 from app.db.base import Base, CreatedAtMixin, IdMixin, utcnow
+from app.db.statements import insert_unless_present
 from app.kit.auth import CurrentApiKey
 from app.kit.errors import StammkundeError
 from app.kit.runtime import get_runtime
@@ -158,18 +158,9 @@ async def _claim(
     lock: timedelta,
 ) -> Claim:
     now = utcnow()
-    record = (
-        await session.execute(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key
-            )
-        )
-    ).scalar_one_or_none()
-    if record is not None and record.expires_at <= now:
-        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
-        record = None
-    if record is None:
-        record = IdempotencyRecord(
+    claimed = await session.scalar(
+        insert_unless_present(session, IdempotencyRecord, "api_key_id", "key")
+        .values(
             api_key_id=api_key_id,
             key=key,
             fingerprint=request_fingerprint,
@@ -177,14 +168,26 @@ async def _claim(
             locked_until=now + lock,
             expires_at=now + ttl,
         )
-        session.add(record)
-        try:
-            await session.commit()
-        except IntegrityError:
-            # A concurrent request with the same key won the insert.
-            await session.rollback()
-            return await _claim(session, api_key_id, key, request_fingerprint, ttl, lock)
-        return Claim(record.id)
+        .returning(IdempotencyRecord.id)
+    )
+    if claimed is not None:
+        await session.commit()
+        return Claim(claimed)
+    record = (
+        await session.execute(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key
+            )
+        )
+    ).scalar_one_or_none()
+    if record is None or record.expires_at <= now:
+        # Gone since (purged), or past its time: the key is free again.
+        if record is not None:
+            await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id)
+            )
+        await session.commit()
+        return await _claim(session, api_key_id, key, request_fingerprint, ttl, lock)
     _check_existing(record, request_fingerprint, now)
     # An abandoned claim (its process died mid-request): take it over, unless another
     # retry got there first.

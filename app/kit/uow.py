@@ -18,7 +18,8 @@ from app.kit.errors import StammkundeError
 from app.kit.runtime import get_runtime
 
 
-def get_session(request: Request) -> AsyncSession:
+# A coroutine: FastAPI would run a plain function in its thread pool, a thread hop a request.
+async def get_session(request: Request) -> AsyncSession:
     session: AsyncSession = request.state.session
     return session
 

@@ -4,7 +4,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.locks import queue_for
@@ -28,32 +28,37 @@ EARNING_TYPES = (
 )
 
 
+# Built once: every write to a member's points runs it.
+_MEMBER_ACCOUNTS_FOR_UPDATE = (
+    select(Account)
+    .where(Account.member_id == bindparam("member_id"))
+    .order_by(Account.kind)
+    .with_for_update()
+)
+
+
 async def lock_member_accounts(session: AsyncSession, member_id: UUID) -> Sequence[Account]:
     """The member's accounts, locked for this transaction (always in the same order)."""
     await queue_for(session, member_id)
-    result = await session.scalars(
-        select(Account)
-        .where(Account.member_id == member_id)
-        .order_by(Account.kind)
-        .with_for_update()
-    )
-    return result.all()
+    return (await session.scalars(_MEMBER_ACCOUNTS_FOR_UPDATE, {"member_id": member_id})).all()
+
+
+_MEMBER_ACCOUNTS = select(Account).where(Account.member_id == bindparam("member_id"))
 
 
 async def member_accounts(session: AsyncSession, member_id: UUID) -> Sequence[Account]:
-    result = await session.scalars(select(Account).where(Account.member_id == member_id))
-    return result.all()
+    return (await session.scalars(_MEMBER_ACCOUNTS, {"member_id": member_id})).all()
+
+
+_SPENDABLE_LOTS = select(EarnLot).where(
+    EarnLot.member_id == bindparam("member_id"),
+    EarnLot.status == LotStatus.available,
+    EarnLot.remaining > 0,
+)
 
 
 async def spendable_lots(session: AsyncSession, member_id: UUID) -> Sequence[EarnLot]:
-    result = await session.scalars(
-        select(EarnLot).where(
-            EarnLot.member_id == member_id,
-            EarnLot.status == LotStatus.available,
-            EarnLot.remaining > 0,
-        )
-    )
-    return result.all()
+    return (await session.scalars(_SPENDABLE_LOTS, {"member_id": member_id})).all()
 
 
 async def lots_by_id(session: AsyncSession, lot_ids: Sequence[UUID]) -> dict[UUID, EarnLot]:
@@ -123,31 +128,35 @@ async def members_with_expiry_due(
     return result.all()
 
 
+_EXPIRING_LOTS = (
+    select(EarnLot)
+    .where(
+        EarnLot.member_id == bindparam("member_id"),
+        EarnLot.remaining > 0,
+        EarnLot.expires_at.is_not(None),
+        EarnLot.expires_at <= bindparam("until"),
+    )
+    .order_by(EarnLot.expires_at)
+)
+
+
 async def expiring_lots(
     session: AsyncSession, member_id: UUID, until: datetime
 ) -> Sequence[EarnLot]:
-    result = await session.scalars(
-        select(EarnLot)
-        .where(
-            EarnLot.member_id == member_id,
-            EarnLot.remaining > 0,
-            EarnLot.expires_at.is_not(None),
-            EarnLot.expires_at <= until,
-        )
-        .order_by(EarnLot.expires_at)
-    )
-    return result.all()
+    return (await session.scalars(_EXPIRING_LOTS, {"member_id": member_id, "until": until})).all()
+
+
+_LIFETIME_EARNED = select(func.coalesce(func.sum(LedgerTransaction.points), 0)).where(
+    LedgerTransaction.member_id == bindparam("member_id"),
+    LedgerTransaction.type.in_(EARNING_TYPES)
+    | ((LedgerTransaction.type == TransactionType.adjustment) & (LedgerTransaction.points > 0)),
+)
 
 
 async def lifetime_earned(session: AsyncSession, member_id: UUID) -> int:
     """Points earned from purchases and receipts (net of returns), event bonuses and
     goodwill credits."""
-    earned = select(func.coalesce(func.sum(LedgerTransaction.points), 0)).where(
-        LedgerTransaction.member_id == member_id,
-        LedgerTransaction.type.in_(EARNING_TYPES)
-        | ((LedgerTransaction.type == TransactionType.adjustment) & (LedgerTransaction.points > 0)),
-    )
-    return int((await session.execute(earned)).scalar_one())
+    return int((await session.execute(_LIFETIME_EARNED, {"member_id": member_id})).scalar_one())
 
 
 def member_transactions(member_id: UUID) -> Select[LedgerTransaction]:

@@ -8,6 +8,8 @@ points of the open gifts.
 
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import case, func, select
@@ -37,8 +39,8 @@ async def first_mismatch(session: AsyncSession) -> str | None:
         problem = await check(session)
         if problem is not None:
             return problem
-    async for member_id in _member_ids(session):
-        problem = await _member_chain_and_lots(session, member_id)
+    async for batch in _member_batches(session):
+        problem = await _chains_and_lots(session, batch)
         if problem is not None:
             return problem
     return None
@@ -104,7 +106,8 @@ async def _escrow_not_open_gifts(session: AsyncSession) -> str | None:
     return None
 
 
-async def _member_ids(session: AsyncSession) -> AsyncIterator[UUID]:
+async def _member_batches(session: AsyncSession) -> AsyncIterator[list[UUID]]:
+    """Member ids in order, ``MEMBER_BATCH`` at a time."""
     after: UUID | None = None
     while True:
         statement = select(Account.member_id).where(Account.kind == AccountKind.available)
@@ -119,31 +122,89 @@ async def _member_ids(session: AsyncSession) -> AsyncIterator[UUID]:
         ]
         if not batch:
             return
-        for member_id in batch:
-            yield member_id
+        yield batch
         after = batch[-1]
 
 
-async def _member_chain_and_lots(session: AsyncSession, member_id: UUID) -> str | None:
-    accounts = {
-        a.kind: a
-        for a in (await session.scalars(select(Account).where(Account.member_id == member_id)))
-    }
-    available, pending = accounts[AccountKind.available], accounts[AccountKind.pending]
-    transactions = (
-        await session.scalars(
-            select(LedgerTransaction)
-            .where(LedgerTransaction.member_id == member_id)
-            .order_by(LedgerTransaction.seq)
+@dataclass(slots=True)
+class _MemberRows:
+    """What one member's checks read: plain rows, several members' at a time."""
+
+    accounts: dict[str, Any] = field(default_factory=dict)  # rows by account kind
+    transactions: list[Any] = field(default_factory=list)  # rows by seq
+    legs: dict[UUID, list[Leg]] = field(default_factory=lambda: defaultdict(list))
+    lots: dict[str, int] = field(default_factory=dict)
+
+
+async def _chains_and_lots(session: AsyncSession, member_ids: list[UUID]) -> str | None:
+    """The checks of each member in the batch, reading the whole batch in four queries
+    (rows, not ORM objects: a big ledger has millions of them)."""
+    first, last = member_ids[0], member_ids[-1]
+    rows: dict[UUID, _MemberRows] = {member_id: _MemberRows() for member_id in member_ids}
+    accounts = await session.execute(
+        select(
+            Account.member_id,
+            Account.kind,
+            Account.id,
+            Account.balance,
+            Account.entry_count,
+            Account.chain_head,
+        ).where(Account.member_id.between(first, last))
+    )
+    for account in accounts:
+        rows[account.member_id].accounts[account.kind] = account
+    transactions = await session.execute(
+        select(
+            LedgerTransaction.id,
+            LedgerTransaction.member_id,
+            LedgerTransaction.seq,
+            LedgerTransaction.type,
+            LedgerTransaction.points,
+            LedgerTransaction.available_after,
+            LedgerTransaction.pending_after,
+            LedgerTransaction.reference,
+            LedgerTransaction.related_id,
+            LedgerTransaction.created_at,
+            LedgerTransaction.prev_hash,
+            LedgerTransaction.hash,
         )
-    ).all()
-    legs: dict[UUID, list[Leg]] = defaultdict(list)
-    for posting in await session.scalars(select(Posting).where(Posting.member_id == member_id)):
-        legs[posting.transaction_id].append(
+        .where(LedgerTransaction.member_id.between(first, last))
+        .order_by(LedgerTransaction.member_id, LedgerTransaction.seq)
+    )
+    for entry in transactions:
+        rows[entry.member_id].transactions.append(entry)
+    postings = await session.execute(
+        select(
+            Posting.member_id,
+            Posting.transaction_id,
+            Posting.account_id,
+            Posting.side,
+            Posting.amount,
+        ).where(Posting.member_id.between(first, last))
+    )
+    for posting in postings:
+        rows[posting.member_id].legs[posting.transaction_id].append(
             Leg(posting.account_id, Side(posting.side), posting.amount)
         )
+    lots = await session.execute(
+        select(EarnLot.member_id, EarnLot.status, func.coalesce(func.sum(EarnLot.remaining), 0))
+        .where(EarnLot.member_id.between(first, last))
+        .group_by(EarnLot.member_id, EarnLot.status)
+    )
+    for member_id, status, remaining in lots:
+        rows[member_id].lots[status] = int(remaining)
+    for member_id in member_ids:
+        problem = _member_chain_and_lots(member_id, rows[member_id])
+        if problem is not None:
+            return problem
+    return None
+
+
+def _member_chain_and_lots(member_id: UUID, rows: _MemberRows) -> str | None:
+    available, pending = rows.accounts[AccountKind.available], rows.accounts[AccountKind.pending]
+    legs = rows.legs
     prev_hash, running_available, running_pending = chain.GENESIS, 0, 0
-    for expected_seq, entry in enumerate(transactions, start=1):
+    for expected_seq, entry in enumerate(rows.transactions, start=1):
         where = f"member {member_id}: entry {entry.id} (seq {entry.seq})"
         if entry.seq != expected_seq:
             return f"{where}: sequence gap, expected seq {expected_seq}"
@@ -170,26 +231,18 @@ async def _member_chain_and_lots(session: AsyncSession, member_id: UUID) -> str 
         if recomputed != entry.hash:
             return f"{where}: hash does not match its contents (the entry was altered)"
         prev_hash = entry.hash
-    if available.chain_head != prev_hash or available.entry_count != len(transactions):
+    if available.chain_head != prev_hash or available.entry_count != len(rows.transactions):
         return f"member {member_id}: chain head does not match the last entry"
-    return await _lots_match(session, member_id, available.balance or 0, pending.balance or 0)
-
-
-async def _lots_match(
-    session: AsyncSession, member_id: UUID, available: int, pending: int
-) -> str | None:
-    rows = (
-        await session.execute(
-            select(EarnLot.status, func.coalesce(func.sum(EarnLot.remaining), 0))
-            .where(EarnLot.member_id == member_id)
-            .group_by(EarnLot.status)
+    in_available = rows.lots.get(LotStatus.available, 0)
+    in_pending = rows.lots.get(LotStatus.pending, 0)
+    if in_available != max(available.balance or 0, 0):
+        return (
+            f"member {member_id}: available lots hold {in_available}, "
+            f"the balance is {available.balance or 0}"
         )
-    ).all()
-    remaining = {status: int(total) for status, total in rows}
-    in_available = remaining.get(LotStatus.available, 0)
-    in_pending = remaining.get(LotStatus.pending, 0)
-    if in_available != max(available, 0):
-        return f"member {member_id}: available lots hold {in_available}, the balance is {available}"
-    if in_pending != pending:
-        return f"member {member_id}: pending lots hold {in_pending}, the balance is {pending}"
+    if in_pending != (pending.balance or 0):
+        return (
+            f"member {member_id}: pending lots hold {in_pending}, "
+            f"the balance is {pending.balance or 0}"
+        )
     return None

@@ -1,13 +1,19 @@
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.config_cache import cached, forget_version
 from app.program.models import PROGRAM_ID, Program
 from app.program.schemas import ProgramSettings, ProgramUpdate
 
 
 async def get_program(session: AsyncSession) -> ProgramSettings:
-    program = await session.get(Program, PROGRAM_ID)
+    return await cached(session, "program", _load_program)
+
+
+async def _load_program(session: AsyncSession) -> ProgramSettings:
+    program = await session.scalar(select(Program).where(Program.id == PROGRAM_ID))
     if program is None:
         return ProgramSettings()
     return ProgramSettings.model_validate(program.settings)
@@ -31,4 +37,5 @@ async def update_program(session: AsyncSession, update: ProgramUpdate) -> Progra
     else:
         program.settings = document
     await session.flush()
+    forget_version(session)
     return merged

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.earning.models import Purchase
@@ -18,14 +18,16 @@ async def get(session: AsyncSession, referral_id: UUID) -> Referral | None:
     return await session.get(Referral, referral_id, populate_existing=True)
 
 
+_OF_REFEREE = (
+    select(Referral)
+    .where(Referral.referee_id == bindparam("referee_id"))
+    .execution_options(populate_existing=True)
+)
+
+
 async def of_referee(session: AsyncSession, referee_id: UUID) -> Referral | None:
     """The referral that brought ``referee_id``, in whatever status."""
-    statement = (
-        select(Referral)
-        .where(Referral.referee_id == referee_id)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.scalars(statement)).one_or_none()
+    return (await session.scalars(_OF_REFEREE, {"referee_id": referee_id})).one_or_none()
 
 
 async def move(

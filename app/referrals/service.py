@@ -128,6 +128,7 @@ async def _credit(
 
 async def after_purchase(
     session: AsyncSession,
+    buyer: Member,
     ledger: MemberLedger,
     purchase: Purchase,
     program: ProgramSettings,
@@ -136,9 +137,12 @@ async def after_purchase(
     """Qualify the buyer's pending referral with this purchase if it is large enough, and
     credit the buyer's bonus; the referral, or None when nothing qualified.
 
-    Runs in the purchase's transaction under the buyer's ledger lock (``ledger``).
+    Runs in the purchase's transaction under the buyer's ledger lock (``ledger``), with
+    ``buyer`` read after the lock was granted.
     """
     if not rules.qualifies(purchase.total, program.referral_min_purchase_total):
+        return None
+    if buyer.referred_by_id is None:  # nobody recommended the buyer: most sales stop here
         return None
     referral = await repository.of_referee(session, ledger.member_id)
     if referral is None or referral.status != ReferralStatus.pending:

@@ -2,9 +2,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.config_cache import cached
 from app.ledger.models import LedgerTransaction, TransactionType
 from app.members.models import Member
 from app.tiers.models import Tier, TierChange
@@ -26,16 +27,31 @@ async def get(session: AsyncSession, tier_id: UUID | None) -> Tier | None:
     return None if tier_id is None else await session.get(Tier, tier_id)
 
 
+async def ladder(session: AsyncSession) -> Sequence[Tier]:
+    """The tiers by rank as every sale reads them: cached, and copies in no session (read
+    only). Changes to the ladder itself read ``tiers_by_rank``."""
+    return await cached(session, "tier_ladder", _load_ladder)
+
+
+async def _load_ladder(session: AsyncSession) -> tuple[Tier, ...]:
+    rows = await session.execute(select(*Tier.__table__.columns).order_by(Tier.rank))
+    return tuple(Tier(**row._asdict()) for row in rows)
+
+
+# Built once: every sale runs it, and building a statement costs more than running it.
+_QUALIFYING_POINTS = select(func.coalesce(func.sum(LedgerTransaction.points), 0)).where(
+    LedgerTransaction.member_id == bindparam("member_id"),
+    LedgerTransaction.type.in_(QUALIFYING_TYPES),
+    LedgerTransaction.created_at >= bindparam("since"),
+    LedgerTransaction.created_at < bindparam("until"),
+)
+
+
 async def qualifying_points(
     session: AsyncSession, member_id: UUID, since: datetime, until: datetime
 ) -> int:
     total = await session.scalar(
-        select(func.coalesce(func.sum(LedgerTransaction.points), 0)).where(
-            LedgerTransaction.member_id == member_id,
-            LedgerTransaction.type.in_(QUALIFYING_TYPES),
-            LedgerTransaction.created_at >= since,
-            LedgerTransaction.created_at < until,
-        )
+        _QUALIFYING_POINTS, {"member_id": member_id, "since": since, "until": until}
     )
     return int(total or 0)
 

@@ -28,6 +28,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import uuid7
+from app.db.config_cache import forget_version
 from app.db.locks import queue_for
 from app.events.service import emit
 from app.kit.pagination import PageParams, paginate
@@ -69,7 +70,9 @@ async def earning_tier(session: AsyncSession, member: Member, now: datetime) -> 
     """The tier whose multiplier a purchase earns with: a manual tier while it is in force,
     else the tier reached by qualifying points."""
     tier_id = member.manual_tier_id if manual_in_force(member, now) else member.tier_id
-    return await repository.get(session, tier_id)
+    if tier_id is None:
+        return None
+    return next((tier for tier in await repository.ladder(session) if tier.id == tier_id), None)
 
 
 async def qualifying_points(
@@ -131,7 +134,7 @@ async def after_points_change(
     threshold earned at the tier the member had when it began; the next one earns at the
     new tier.
     """
-    tiers = await repository.tiers_by_rank(session)
+    tiers = await repository.ladder(session)
     if not tiers:
         return
     points = await qualifying_points(session, member, program, now)
@@ -199,6 +202,7 @@ async def create_tier(session: AsyncSession, data: TierCreate) -> Tier:
     tier = Tier(id=uuid7(), **data.model_dump())
     session.add(tier)
     await session.flush()
+    forget_version(session)
     return tier
 
 
@@ -218,6 +222,7 @@ async def update_tier(session: AsyncSession, tier_id: UUID, data: TierUpdate) ->
     for field, value in changes.items():
         setattr(tier, field, value)
     await session.flush()
+    forget_version(session)
     return tier
 
 
@@ -234,6 +239,7 @@ async def delete_tier(session: AsyncSession, tier_id: UUID) -> None:
         )
     await session.delete(tier)
     await session.flush()
+    forget_version(session)
 
 
 # --- A member's tier ---------------------------------------------------------------------
