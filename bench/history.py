@@ -2,8 +2,9 @@
 
 Appends ``entries`` postings (two per purchase: the programme's issued account to the
 member's available account) to the members' ledgers, spread evenly over them and over the
-past eleven months, each purchase with its lot. Every entry continues its member's hash
-chain and the cached balances follow, so `stammkunde verify` passes on the result.
+past eleven months, each with its purchase and its lot. Every entry continues its member's
+hash chain and the cached balances follow, so `stammkunde verify` passes on the result.
+(No events: the outbox keeps only ``event_retention_days`` of them.)
 """
 
 from collections.abc import Iterator, Sequence
@@ -34,10 +35,24 @@ POSTING_COLUMNS = (
     "side",
     "amount",
 )
+PURCHASE_COLUMNS = (
+    "id", "created_at", "member_id", "order_id", "channel", "currency", "total", "items",
+    "occurred_at", "points_earned", "breakdown", "lot_id", "returned_total", "returned_items",
+    "points_reversed",
+)  # fmt: skip
 LOT_COLUMNS = (
     "id", "created_at", "member_id", "transaction_id", "points", "remaining", "expired_points",
     "status", "available_at", "expires_at", "expiry_notified_at",
 )  # fmt: skip
+
+
+ACCOUNTS_FOR_UPDATE = """
+SELECT a.member_id, a.id, a.balance, a.entry_count, a.chain_head, p.balance AS pending
+FROM account a JOIN account p ON p.member_id = a.member_id AND p.kind = $2
+WHERE a.member_id = ANY($1) AND a.kind = $3
+ORDER BY a.member_id
+FOR UPDATE
+"""
 
 
 class _Member:
@@ -56,23 +71,24 @@ async def load_history(dsn: str, entries: int) -> int:
     """Append about ``entries`` postings; returns how many transactions were written."""
     connection = await asyncpg.connect(dsn)
     try:
-        members = [
-            _Member(row)
-            for row in await connection.fetch(
-                "SELECT a.member_id, a.id, a.balance, a.entry_count, a.chain_head, "
-                "p.balance AS pending FROM account a JOIN account p "
-                "ON p.member_id = a.member_id AND p.kind = $1 WHERE a.kind = $2 "
-                "ORDER BY a.member_id",
-                AccountKind.pending.value,
-                AccountKind.available.value,
-            )
+        member_ids = [
+            row["id"] for row in await connection.fetch("SELECT id FROM member ORDER BY id")
         ]
-        per_member = max(1, entries // 2 // max(1, len(members)))
+        per_member = max(1, entries // 2 // max(1, len(member_ids)))
         written = 0
-        for start in range(0, len(members), MEMBERS_PER_COPY):
-            chunk = members[start : start + MEMBERS_PER_COPY]
-            transactions, postings, lots = _history(chunk, per_member)
+        for start in range(0, len(member_ids), MEMBERS_PER_COPY):
             async with connection.transaction():
+                # Locked as the service locks a ledger: a sale still finishing waits or is done.
+                chunk = [
+                    _Member(row)
+                    for row in await connection.fetch(
+                        ACCOUNTS_FOR_UPDATE,
+                        member_ids[start : start + MEMBERS_PER_COPY],
+                        AccountKind.pending.value,
+                        AccountKind.available.value,
+                    )
+                ]
+                transactions, postings, lots, purchases = _history(chunk, per_member)
                 await connection.copy_records_to_table(
                     "ledger_transaction", records=transactions, columns=TRANSACTION_COLUMNS
                 )
@@ -81,6 +97,9 @@ async def load_history(dsn: str, entries: int) -> int:
                 )
                 await connection.copy_records_to_table(
                     "earn_lot", records=lots, columns=LOT_COLUMNS
+                )
+                await connection.copy_records_to_table(
+                    "purchase", records=purchases, columns=PURCHASE_COLUMNS
                 )
                 await connection.executemany(
                     "UPDATE account SET balance = $2, entry_count = $3, chain_head = $4 "
@@ -94,20 +113,22 @@ async def load_history(dsn: str, entries: int) -> int:
         await connection.close()
 
 
-def _history(
-    members: Sequence[_Member], per_member: int
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    transactions: list[tuple[Any, ...]] = []
-    postings: list[tuple[Any, ...]] = []
-    lots: list[tuple[Any, ...]] = []
+Rows = list[tuple[Any, ...]]
+
+
+def _history(members: Sequence[_Member], per_member: int) -> tuple[Rows, Rows, Rows, Rows]:
+    transactions: Rows = []
+    postings: Rows = []
+    lots: Rows = []
+    purchases: Rows = []
     issued = program_account_id(AccountKind.issued)
     for member in members:
         for created_at in _times(per_member):
-            transaction_id = uuid7()
+            transaction_id, lot_id, purchase_id = uuid7(), uuid7(), uuid7()
             legs = transfer(issued, member.account_id, POINTS)
             member.balance += POINTS
             member.entry_count += 1
-            reference = f"history-{transaction_id.hex[:16]}"
+            reference = f"history-{transaction_id.hex}"
             digest = entry_hash(
                 prev_hash=member.chain_head,
                 transaction_id=transaction_id,
@@ -118,7 +139,7 @@ def _history(
                 available_after=member.balance,
                 pending_after=member.pending,
                 reference=reference,
-                related_id=None,
+                related_id=purchase_id,
                 created_at=created_at,
                 legs=legs,
             )
@@ -126,7 +147,7 @@ def _history(
                 (
                     transaction_id, created_at, member.member_id, member.entry_count,
                     TransactionType.purchase.value, POINTS, member.balance, member.pending,
-                    reference, None, None, member.chain_head, digest,
+                    reference, None, purchase_id, member.chain_head, digest,
                 )
             )  # fmt: skip
             member.chain_head = digest
@@ -136,10 +157,14 @@ def _history(
                 for leg in legs
             )  # fmt: skip
             lots.append(
-                (uuid7(), created_at, member.member_id, transaction_id, POINTS, POINTS, 0,
+                (lot_id, created_at, member.member_id, transaction_id, POINTS, POINTS, 0,
                  LotStatus.available.value, None, None, None)
             )  # fmt: skip
-    return transactions, postings, lots
+            purchases.append(
+                (purchase_id, created_at, member.member_id, reference, "pos", "EUR", 4590, "[]",
+                 created_at, POINTS, "[]", lot_id, 0, "{}", 0)
+            )  # fmt: skip
+    return transactions, postings, lots, purchases
 
 
 def _times(count: int) -> Iterator[datetime]:

@@ -4,8 +4,11 @@ Starts a fresh PostgreSQL database ``stammkunde_bench``, the service under uvico
 baseline (bench/baseline.py: one UPDATE and one INSERT per earn, raw asyncpg) with the same
 uvicorn settings, and drives both with wrk (bench/load.lua) on 127.0.0.1, alternating
 service and baseline runs. Prints one table (requests/s, p50/p99, errors, ratio = service ÷
-baseline) and writes it as JSON under bench/results/. Then the same for SQLite, and
-``stammkunde verify`` on what the runs wrote.
+baseline) and writes it as JSON under bench/results/. Then, on PostgreSQL: each worker's
+memory (RSS) after 50 000 and 100 000 requests; purchases again with a ledger history of
+5 million entries bulk-loaded (bench/history.py); the figures endpoint's time on that
+history's purchases. Then purchases on SQLite, and ``stammkunde verify`` on what the runs
+wrote.
 
     .venv/bin/python -m bench.run --duration 20 --warmup 5 --rounds 2
 """
@@ -24,7 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +36,7 @@ import httpx
 import typer
 
 from bench.baseline import prepare as prepare_baseline
+from bench.history import load_history
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -46,6 +50,9 @@ VOUCHER_BATCH = 100_000
 SERVICE_WORKLOADS = ("purchase", "redemption", "voucher", "balance", "mixed")
 START_TIMEOUT_SECONDS = 60.0
 CODES_PER_RUN = 20_000  # more than a run redeems; each run takes the next slice of codes
+HISTORY_ENTRIES = 5_000_000
+RSS_REQUESTS = 100_000
+RSS_SLICE_SECONDS = 5.0
 
 cli = typer.Typer(add_completion=False)
 
@@ -95,8 +102,14 @@ def uvicorn_command(app: str, port: int, workers: int, factory: bool) -> list[st
     return command + (["--factory"] if factory else [])
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # uvicorn's supervisor; the workers are its children
+
+
 @contextmanager
-def server(command: list[str], env: dict[str, str], probe: str, log: Path) -> Iterator[str]:
+def server(command: list[str], env: dict[str, str], probe: str, log: Path) -> Iterator[Server]:
     """A uvicorn process, up once ``probe`` answers; always stopped afterwards."""
     port = int(command[command.index("--port") + 1])
     base_url = f"http://{HOST}:{port}"
@@ -114,7 +127,7 @@ def server(command: list[str], env: dict[str, str], probe: str, log: Path) -> It
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base_url
+        yield Server(base_url, process.pid)
     finally:
         process.terminate()
         try:
@@ -259,12 +272,12 @@ def median_run(runs: list[Run]) -> Run:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    header = f"{'workload':<16}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    header = f"{'workload':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
     header += f"{'baseline req/s':>16}{'ratio':>8}"
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
-            f"{row['workload']:<16}{row['requests_per_second']:>10.0f}{row['p50_ms']:>9.1f}"
+            f"{row['workload']:<28}{row['requests_per_second']:>10.0f}{row['p50_ms']:>9.1f}"
             f"{row['p99_ms']:>9.1f}{row['errors']:>8}{row['baseline_requests_per_second']:>16.0f}"
             f"{row['ratio']:>8.2f}"
         )
@@ -325,19 +338,31 @@ def main(
     ),
     sqlite: Annotated[bool, typer.Option(help="Also measure the embedded SQLite.")] = True,
     save: Annotated[bool, typer.Option(help="Write the results under bench/results/.")] = True,
+    history_entries: Annotated[
+        int, typer.Option(help="Ledger entries to bulk-load for the growth run; 0: none.")
+    ] = HISTORY_ENTRIES,
+    rss_requests: Annotated[
+        int, typer.Option(help="Requests before the last memory sample; 0: no samples.")
+    ] = RSS_REQUESTS,
+    rss_workload: Annotated[str, typer.Option(help="Workload of the memory run.")] = "purchase",
 ) -> None:
     """Run the benchmark and print the table."""
     wrk = ensure_wrk()
     chosen = tuple(w for w in workloads.split(",") if w)
+    extras: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="stammkunde-bench-") as scratch:
         work = Path(scratch)
-        rows = bench_postgres(
-            wrk, work, duration, warmup, rounds, connections, workers, members, chosen
-        )
+        options = PostgresOptions(
+            duration, warmup, rounds, connections, workers, members, chosen,
+            history_entries, rss_requests, rss_workload,
+        )  # fmt: skip
+        rows = bench_postgres(wrk, work, options, extras)
         if sqlite:
             rows += bench_sqlite(wrk, work, duration, warmup, rounds, connections, members)
     print()
     print(table(rows))
+    for line in describe(extras):
+        print(line)
     if save:
         RESULTS.mkdir(exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
@@ -349,27 +374,34 @@ def main(
             "duration_s": duration,
             "rounds": rounds,
             "rows": rows,
+            **extras,
         }
         path = RESULTS / f"{stamp}.json"
         path.write_text(json.dumps(document, indent=2) + "\n")
         print(f"\nwritten to {path.relative_to(ROOT)}")
 
 
+@dataclass(frozen=True)
+class PostgresOptions:
+    duration: float
+    warmup: float
+    rounds: int
+    connections: int
+    workers: int
+    members: int
+    workloads: tuple[str, ...]
+    history_entries: int
+    rss_requests: int
+    rss_workload: str
+
+
 def bench_postgres(
-    wrk: str,
-    work: Path,
-    duration: float,
-    warmup: float,
-    rounds: int,
-    connections: int,
-    workers: int,
-    members: int,
-    workloads: tuple[str, ...],
+    wrk: str, work: Path, options: PostgresOptions, extras: dict[str, Any]
 ) -> list[dict[str, Any]]:
     dsn = asyncio.run(recreate_database(BENCH_DATABASE))
     env = service_environment(dsn.replace("postgresql://", "postgresql+asyncpg://"))
     stammkunde(env, "migrate")
-    ids = asyncio.run(seed_members(dsn, members))
+    ids = asyncio.run(seed_members(dsn, options.members))
     asyncio.run(prepare_baseline(dsn))
     (work / "members.txt").write_text("\n".join(ids) + "\n")
     (work / "payers.txt").write_text("\n".join(ids[:PAYERS]) + "\n")
@@ -380,32 +412,131 @@ def bench_postgres(
         "BENCH_PAYERS": str(work / "payers.txt"),
         "BENCH_CODES": str(work / "codes.txt"),
     }
+    workers = options.workers
     service_command = uvicorn_command("app.main:create_app", free_port(), workers, factory=True)
     baseline_command = uvicorn_command("bench.baseline:app", free_port(), workers, factory=False)
     baseline_env = {**os.environ, "BENCH_BASELINE_DATABASE": dsn}
     with (
-        server(service_command, env, "/healthz", work / "service.log") as service_url,
-        server(baseline_command, baseline_env, "/docs", work / "baseline.log") as baseline_url,
+        server(service_command, env, "/healthz", work / "service.log") as service,
+        server(baseline_command, baseline_env, "/docs", work / "baseline.log") as baseline,
     ):
-        needs = set(workloads)
+        needs = set(options.workloads) | ({options.rss_workload} if options.rss_requests else set())
         payers = ids[:PAYERS] if needs & {"redemption", "mixed"} else []
-        code_runs = rounds * (2 if warmup else 1) * len(needs & CODE_WORKLOADS)
-        codes_wanted = code_runs * CODES_PER_RUN
-        set_up_programme(service_url, token, dsn, payers, codes_wanted, work)
-        rows = compare(
-            wrk,
-            service_url,
-            baseline_url,
-            workloads,
-            rounds,
-            duration,
-            warmup,
-            connections,
-            load_env,
-            "postgresql",
-        )
+        code_runs = options.rounds * (2 if options.warmup else 1) * len(needs & CODE_WORKLOADS)
+        code_runs += _rss_runs(options) if options.rss_workload in CODE_WORKLOADS else 0
+        set_up_programme(service.url, token, dsn, payers, code_runs * CODES_PER_RUN, work)
+
+        def measure(workloads: tuple[str, ...], label: str) -> list[dict[str, Any]]:
+            return compare(
+                wrk, service.url, baseline.url, workloads, options.rounds, options.duration,
+                options.warmup, options.connections, load_env, label,
+            )  # fmt: skip
+
+        rows = measure(options.workloads, "postgresql")
+        if options.rss_requests:
+            extras["memory"] = measure_memory(wrk, service, options, load_env)
+        if options.history_entries:
+            started = time.monotonic()
+            written = asyncio.run(load_history(dsn, options.history_entries))
+            extras["history"] = {
+                "transactions": written,
+                "entries": 2 * written,
+                "load_seconds": round(time.monotonic() - started, 1),
+            }
+            rows += measure(("purchase",), "postgresql+history")
+            extras["kpis_seconds"] = time_kpis(service.url, token)
+    started = time.monotonic()
     verify(env)
+    extras["verify_seconds"] = round(time.monotonic() - started, 1)
     return rows
+
+
+def _rss_runs(options: PostgresOptions) -> int:
+    """Slices the memory run may take, with room to spare: each takes codes of its own."""
+    return 2 + options.rss_requests // 1000
+
+
+def worker_rss_mb(supervisor_pid: int) -> dict[str, float]:
+    """Each uvicorn worker's resident memory by process id, from /proc (Linux)."""
+    children = Path(f"/proc/{supervisor_pid}/task/{supervisor_pid}/children").read_text().split()
+    # Not multiprocessing's resource tracker, the other child: only the spawned workers.
+    workers = [
+        pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    sizes = {}
+    for pid in workers:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes[pid] = int(line.split()[1]) / 1024
+    return sizes
+
+
+def measure_memory(
+    wrk: str, service: Server, options: PostgresOptions, env: dict[str, str]
+) -> dict[str, Any]:
+    """Each worker's RSS after half and after all of ``rss_requests`` requests, in slices of
+    wrk runs; a leak shows as growth between the two."""
+    served, samples = 0, {}
+    half = options.rss_requests // 2
+    while served < options.rss_requests:
+        figures = run_wrk(
+            wrk, service.url, options.rss_workload, RSS_SLICE_SECONDS, options.connections, env
+        )
+        served += int(figures["requests"])
+        if served >= half and "half" not in samples:
+            samples["half"] = (served, worker_rss_mb(service.pid))
+    samples["all"] = (served, worker_rss_mb(service.pid))
+    (half_served, at_half), (all_served, at_all) = samples["half"], samples["all"]
+    # The same workers throughout (a replaced worker would be a crash, and fail this).
+    assert at_half.keys() == at_all.keys(), "a worker was replaced during the memory run"
+    growth = max((at_all[pid] - at_half[pid]) / at_half[pid] * 100 for pid in at_half)
+    return {
+        "workload": options.rss_workload,
+        "requests_at_first_sample": half_served,
+        "rss_mb_at_first_sample": [round(at_half[pid], 1) for pid in sorted(at_half)],
+        "requests_at_last_sample": all_served,
+        "rss_mb_at_last_sample": [round(at_all[pid], 1) for pid in sorted(at_half)],
+        "max_growth_percent": round(growth, 2),
+    }
+
+
+def time_kpis(base_url: str, token: str) -> float:
+    """Median seconds of three ``GET /v1/analytics/kpis`` over the last twelve months."""
+    today = datetime.now(UTC).date()
+    period = {"from": (today.replace(day=1) - timedelta(days=365)).isoformat()}
+    period["to"] = (today + timedelta(days=1)).isoformat()
+    headers = {"Authorization": f"Bearer {token}"}
+    timings = []
+    for _ in range(3):
+        started = time.monotonic()
+        response = httpx.get(
+            base_url + "/v1/analytics/kpis", params=period, headers=headers, timeout=600
+        )
+        response.raise_for_status()
+        timings.append(time.monotonic() - started)
+    return round(statistics.median(timings), 2)
+
+
+def describe(extras: dict[str, Any]) -> list[str]:
+    lines = []
+    if "memory" in extras:
+        memory = extras["memory"]
+        lines.append(
+            f"memory ({memory['workload']}): RSS per worker {memory['rss_mb_at_first_sample']} MB "
+            f"after {memory['requests_at_first_sample']} requests, "
+            f"{memory['rss_mb_at_last_sample']} MB after {memory['requests_at_last_sample']}; "
+            f"growth at most {memory['max_growth_percent']} %"
+        )
+    if "history" in extras:
+        history = extras["history"]
+        lines.append(
+            f"history: {history['entries']} ledger entries ({history['transactions']} purchases) "
+            f"loaded in {history['load_seconds']} s; figures over them in "
+            f"{extras['kpis_seconds']} s"
+        )
+    if "verify_seconds" in extras:
+        lines.append(f"stammkunde verify on PostgreSQL: {extras['verify_seconds']} s")
+    return lines
 
 
 def bench_sqlite(
@@ -431,13 +562,13 @@ def bench_sqlite(
     baseline_command = uvicorn_command("bench.baseline:app", free_port(), 1, factory=False)
     baseline_env = {**os.environ, "BENCH_BASELINE_DATABASE": str(baseline_file)}
     with (
-        server(service_command, env, "/healthz", work / "sqlite-service.log") as service_url,
-        server(baseline_command, baseline_env, "/docs", work / "sqlite-baseline.log") as base_url,
+        server(service_command, env, "/healthz", work / "sqlite-service.log") as service,
+        server(baseline_command, baseline_env, "/docs", work / "sqlite-baseline.log") as baseline,
     ):
         rows = compare(
             wrk,
-            service_url,
-            base_url,
+            service.url,
+            baseline.url,
             ("purchase",),
             rounds,
             duration,

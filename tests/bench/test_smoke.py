@@ -27,18 +27,22 @@ BENCH_RUNS_HERE = POSTGRES_SERVER_URL is not None and (
 def _the_bench_harness_runs_and_reports_both_targets() -> None:
     command = [sys.executable, "-m", "bench.run", "--duration", "2", "--warmup", "0"]
     command += ["--rounds", "1", "--members", "500", "--workloads", "purchase,balance"]
-    command += ["--connections", "8", "--no-save"]
+    command += ["--connections", "8", "--no-save", "--history-entries", "4000"]
+    command += ["--rss-requests", "200"]
 
     result = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    table = result.stdout.split("\n\n")[-1]
+    table = result.stdout.split("\n\n")[-1].split("\nmemory")[0]
     rows = {
         line.split()[0] + " " + line.split()[1]: line.split() for line in table.splitlines()[2:]
     }
-    assert set(rows) == {"postgresql purchase", "postgresql balance", "sqlite purchase"}, table
+    expected = {"postgresql purchase", "postgresql balance", "postgresql+history purchase"}
+    assert set(rows) == expected | {"sqlite purchase"}, table
+    assert "history: 4000 ledger entries (2000 purchases)" in result.stdout, result.stdout
+    assert "RSS per worker" in result.stdout, result.stdout
     for name, (_, _, rate, _, _, errors, baseline, ratio) in rows.items():
         assert min(float(rate), float(baseline), float(ratio)) > 0, name
         assert errors == "0", table
