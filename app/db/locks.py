@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import Text, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # PostgreSQL queues the waiters for a row unfairly when each holder updates it (every update
@@ -12,11 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:key AS text), 0))")
 
 
+# The same lock as a one-row CTE (bound parameter ``queue_key``), for a statement that then
+# locks rows: joined to it, the rows are locked only once the queue let this transaction
+# through, in one round trip instead of two.
+QUEUE = (
+    select(
+        func.pg_advisory_xact_lock(
+            func.hashtextextended(cast(bindparam("queue_key"), Text), 0)
+        ).label("queued")
+    )
+    .cte("queue")
+    .prefix_with("MATERIALIZED")
+)
+
+
+def is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 async def queue_for(session: AsyncSession, key: UUID) -> None:
     """Wait in line for ``key`` until this transaction ends.
 
     On SQLite every write transaction already holds the database's write lock
     (``BEGIN IMMEDIATE``), so there is nothing more to take.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         await session.execute(_ADVISORY_LOCK, {"key": str(key)})

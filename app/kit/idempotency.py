@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    bindparam,
     delete,
     or_,
     select,
@@ -263,17 +264,29 @@ async def optional_idempotency_key(
 OptionalIdempotencyKey = Annotated[Claim | None, Depends(optional_idempotency_key)]
 
 
+# Built once: every write ends with it.
+_RECORD_RESPONSE = (
+    sql_update(IdempotencyRecord)
+    .where(IdempotencyRecord.id == bindparam("record_id"))
+    .values(
+        state=COMPLETED,
+        response_status=bindparam("status"),
+        response_media_type=bindparam("media_type"),
+        response_body=bindparam("body"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 async def record_response(session: AsyncSession, claim: Claim, response: Response) -> None:
     await session.execute(
-        sql_update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == claim.record_id)
-        .values(
-            state=COMPLETED,
-            response_status=response.status_code,
-            response_media_type=response.media_type,
-            response_body=claim.replay_body or bytes(response.body),
-        )
-        .execution_options(synchronize_session=False)
+        _RECORD_RESPONSE,
+        {
+            "record_id": claim.record_id,
+            "status": response.status_code,
+            "media_type": response.media_type,
+            "body": claim.replay_body or bytes(response.body),
+        },
     )
 
 

@@ -109,7 +109,16 @@ class LedgerTransaction(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "ledger_transaction"
     __table_args__ = (
         Index("uq_ledger_transaction_member_id_seq", "member_id", "seq", unique=True),
-        Index("ix_ledger_transaction_member_id_created_at_id", "member_id", "created_at", "id"),
+        # A member's entries by time; with type and points so that the qualifying-points sum
+        # of every sale reads the index alone.
+        Index(
+            "ix_ledger_transaction_member_id_created_at_covering",
+            "member_id",
+            "created_at",
+            "id",
+            "type",
+            "points",
+        ),
     )
 
     member_id: Mapped[UUID] = mapped_column(ForeignKey("member.id"))

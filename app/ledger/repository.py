@@ -4,10 +4,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.locks import queue_for
+from app.db.locks import QUEUE, is_postgresql
 from app.ledger.models import (
     Account,
     EarnLot,
@@ -28,19 +28,31 @@ EARNING_TYPES = (
 )
 
 
-# Built once: every write to a member's points runs it.
+# Built once: every write to a member's points runs it. On PostgreSQL it waits in the
+# member's queue first (app.db.locks), in the same statement.
 _MEMBER_ACCOUNTS_FOR_UPDATE = (
     select(Account)
     .where(Account.member_id == bindparam("member_id"))
     .order_by(Account.kind)
     .with_for_update()
 )
+_QUEUED_MEMBER_ACCOUNTS_FOR_UPDATE = (
+    select(Account)
+    .join(QUEUE, true())
+    .where(Account.member_id == bindparam("member_id"))
+    .order_by(Account.kind)
+    .with_for_update(of=Account)
+)
 
 
 async def lock_member_accounts(session: AsyncSession, member_id: UUID) -> Sequence[Account]:
     """The member's accounts, locked for this transaction (always in the same order)."""
-    await queue_for(session, member_id)
-    return (await session.scalars(_MEMBER_ACCOUNTS_FOR_UPDATE, {"member_id": member_id})).all()
+    if is_postgresql(session):
+        statement = _QUEUED_MEMBER_ACCOUNTS_FOR_UPDATE
+        params = {"member_id": member_id, "queue_key": str(member_id)}
+    else:  # every SQLite write transaction holds the database's write lock already
+        statement, params = _MEMBER_ACCOUNTS_FOR_UPDATE, {"member_id": member_id}
+    return (await session.scalars(statement, params)).all()
 
 
 _MEMBER_ACCOUNTS = select(Account).where(Account.member_id == bindparam("member_id"))
