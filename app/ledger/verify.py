@@ -142,45 +142,19 @@ async def _chains_and_lots(session: AsyncSession, member_ids: list[UUID]) -> str
     first, last = member_ids[0], member_ids[-1]
     rows: dict[UUID, _MemberRows] = {member_id: _MemberRows() for member_id in member_ids}
     accounts = await session.execute(
-        select(
-            Account.member_id,
-            Account.kind,
-            Account.id,
-            Account.balance,
-            Account.entry_count,
-            Account.chain_head,
-        ).where(Account.member_id.between(first, last))
+        select(*Account.__table__.c).where(Account.member_id.between(first, last))
     )
     for account in accounts:
         rows[account.member_id].accounts[account.kind] = account
     transactions = await session.execute(
-        select(
-            LedgerTransaction.id,
-            LedgerTransaction.member_id,
-            LedgerTransaction.seq,
-            LedgerTransaction.type,
-            LedgerTransaction.points,
-            LedgerTransaction.available_after,
-            LedgerTransaction.pending_after,
-            LedgerTransaction.reference,
-            LedgerTransaction.related_id,
-            LedgerTransaction.created_at,
-            LedgerTransaction.prev_hash,
-            LedgerTransaction.hash,
-        )
+        select(*LedgerTransaction.__table__.c)
         .where(LedgerTransaction.member_id.between(first, last))
         .order_by(LedgerTransaction.member_id, LedgerTransaction.seq)
     )
     for entry in transactions:
         rows[entry.member_id].transactions.append(entry)
     postings = await session.execute(
-        select(
-            Posting.member_id,
-            Posting.transaction_id,
-            Posting.account_id,
-            Posting.side,
-            Posting.amount,
-        ).where(Posting.member_id.between(first, last))
+        select(*Posting.__table__.c).where(Posting.member_id.between(first, last))
     )
     for posting in postings:
         rows[posting.member_id].legs[posting.transaction_id].append(
