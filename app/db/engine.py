@@ -8,6 +8,8 @@ requests queue for it in asyncio instead of spinning in SQLite's busy handler; o
 processes on the same file wait through the busy timeout.
 """
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -41,12 +43,7 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
         # Hand transaction control to SQLAlchemy, so that "begin" below decides how it starts.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # WAL is a property of the file, so set it only where it is missing: setting it again
-        # takes a write lock, and SQLite answers "database is locked" at once, without the
-        # busy timeout, when another process is writing just then.
-        cursor.execute("PRAGMA journal_mode")
-        if cursor.fetchone()[0] != "wal":
-            cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor, busy_timeout_ms)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -57,6 +54,32 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Put the file in WAL mode unless it is, on a connection just opened.
+
+    WAL is a property of the file, so it is only set where it is missing: setting it again
+    takes a write lock. The first read of a new connection can still meet another process
+    that is rebuilding the WAL index (its own first connection, after the last one closed):
+    SQLite then answers "database is locked" (SQLITE_BUSY_RECOVERY) at once instead of
+    waiting out the busy timeout, so wait here, as briefly and as long as that timeout.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        # Blocks the event loop, but only while a connection opens, which a process does
+        # once (its pool holds one connection) unless the database was unreachable.
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _create_postgresql_engine(settings: Settings) -> AsyncEngine:

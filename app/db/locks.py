@@ -5,6 +5,8 @@ from uuid import UUID
 from sqlalchemy import Text, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.session import is_postgresql
+
 # PostgreSQL queues the waiters for a row unfairly when each holder updates it (every update
 # makes a row version with a lock queue of its own), so under a burst for one member a
 # newcomer overtakes earlier waiters, some of which then wait past the statement timeout.
@@ -24,10 +26,6 @@ QUEUE = (
     .cte("queue")
     .prefix_with("MATERIALIZED")
 )
-
-
-def is_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 async def queue_for(session: AsyncSession, key: UUID) -> None:

@@ -11,3 +11,8 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(
         engine, expire_on_commit=False, autoflush=False, info=session_info(ConfigCache())
     )
+
+
+def is_postgresql(session: AsyncSession) -> bool:
+    """Whether the session talks to PostgreSQL (else to SQLite, the embedded default)."""
+    return session.get_bind().dialect.name == "postgresql"

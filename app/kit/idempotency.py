@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import TextClause
 
 from app.db.base import Base, CreatedAtMixin, IdMixin, utcnow
+from app.db.session import is_postgresql
 from app.db.statements import insert_unless_present
 from app.kit.auth import CurrentApiKey
 from app.kit.errors import StammkundeError
@@ -313,7 +314,7 @@ async def replace_responses_containing(
     needles = [json.dumps(value, ensure_ascii=False).encode() for value in values if value]
     if not needles:
         return 0
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = is_postgresql(session)
     result = await session.execute(
         sql_update(IdempotencyRecord)
         .where(

@@ -7,7 +7,8 @@ from uuid import UUID
 from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.locks import QUEUE, is_postgresql
+from app.db.locks import QUEUE
+from app.db.session import is_postgresql
 from app.ledger.models import (
     Account,
     EarnLot,

@@ -1,6 +1,8 @@
 """The engine is set up for its database: durable, concurrent SQLite; time-limited PostgreSQL."""
 
 import asyncio
+import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +18,7 @@ from app.api_keys import repository, service
 from app.api_keys.models import ApiKey, Scope
 from app.config import Settings
 from app.db import migrations
-from app.db.engine import create_engine
+from app.db.engine import _use_wal, create_engine
 from app.db.session import create_sessionmaker
 from tests.conftest import (
     BACKENDS,
@@ -90,6 +92,26 @@ async def test_every_new_sqlite_connection_is_set_up(sqlite_url):
         assert await pragma(engine, "busy_timeout") == 2500
         assert await pragma(engine, "foreign_keys") == 1
         assert await pragma(engine, "synchronous") == 2
+
+
+def test_a_new_connection_waits_while_another_process_holds_the_file(tmp_path):
+    """SQLite may answer a new connection's first read with "database is locked" at once
+    (as while another process rebuilds the WAL index); opening waits instead, up to the busy
+    timeout. Here the connection has no busy handler of its own, so SQLite answers at once."""
+    path = tmp_path / "held.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("CREATE TABLE t (x)")  # takes the file's lock and keeps it
+    threading.Timer(0.3, holder.close).start()
+    opening = sqlite3.connect(path, isolation_level=None, timeout=0)
+    started = time.monotonic()
+
+    _use_wal(opening.cursor(), busy_timeout_ms=5000)
+
+    assert 0.25 <= time.monotonic() - started < 5
+    assert opening.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    opening.close()
 
 
 async def test_foreign_keys_are_enforced_on_writes(sqlite_engine):
