@@ -134,7 +134,7 @@ async def lock_ledger(session: AsyncSession, member: Member) -> tuple[Member, le
     """
     while True:
         locked = await ledger.lock(session, member.id)
-        await session.refresh(member, ["status", "merged_into_id", "referred_by_id"])
+        await session.refresh(member, ["status", "merged_into_id", "referred_by_id", "tier_id"])
         if member.merged_into_id is None:
             refuse_if_erased(member)
             return member, locked

@@ -139,18 +139,23 @@ async def after_points_change(
         return
     points = await qualifying_points(session, member, program, now)
     target = rules.reached(tiers, points)
-    if target is None:
-        return
-    # The member was read before the ledger lock; a review may have changed its tier since.
+    if target is None or _holds_at_least(tiers, member, target):
+        return  # ``member`` was read under the ledger lock: most sales stop here
+    # About to upgrade: lock the row and look again, a review may have changed the tier.
     # NO KEY UPDATE: a sale waiting for this member's ledger already holds a key-share lock
     # on the row (its purchase refers to it); a plain FOR UPDATE would wait on it: deadlock.
     await session.refresh(member, with_for_update={"key_share": True})
-    current = next((tier for tier in tiers if tier.id == member.tier_id), None)
-    if current is not None and target.rank <= current.rank:
+    if _holds_at_least(tiers, member, target):
         return
+    current = next((tier for tier in tiers if tier.id == member.tier_id), None)
     member.tier_id = target.id
     member.tier_secured_until = rules.secured_until(now, program)
     record_change(session, member, current, target, ChangeReason.upgrade, points, now)
+
+
+def _holds_at_least(tiers: Sequence[Tier], member: Member, target: Tier) -> bool:
+    current = next((tier for tier in tiers if tier.id == member.tier_id), None)
+    return current is not None and target.rank <= current.rank
 
 
 # --- The tier ladder (admin) -------------------------------------------------------------
