@@ -2,10 +2,12 @@
 
 import asyncio
 import json
+import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, TypeVar
 
 import typer
@@ -21,6 +23,7 @@ from app.api_keys import service as api_key_service
 from app.api_keys.errors import ApiKeyNotFound
 from app.api_keys.models import Scope
 from app.config import Settings, get_settings, resolve_secret_key
+from app.config_reference import write_readme
 from app.db import migrations
 from app.db.engine import create_engine
 from app.db.session import create_sessionmaker
@@ -87,6 +90,7 @@ def serve(
         migrations.upgrade(settings.database_url)
     if demo:
         _seed_demo_on_first_start(f"http://{host or settings.host}:{port or settings.port}")
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -96,7 +100,14 @@ def serve(
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    """uvicorn drains on SIGTERM and then raises the signal again for the handler it found:
+    a stop that was asked for and carried out is a clean exit, not death by a signal (143)."""
+    raise SystemExit(0)
 
 
 DEMO_PROGRAM = ProgramUpdate(
@@ -204,7 +215,10 @@ cli.add_typer(jobs_cli, name="jobs")
 @jobs_cli.command("run")
 def jobs_run(
     once: Annotated[bool, typer.Option(help="Run every job once and exit.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between runs.")] = 60.0,
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between runs [default: STAMMKUNDE_JOBS_INTERVAL_SECONDS]."),
+    ] = None,
 ) -> None:
     """Run the jobs; safe next to other runners and to the served process's own jobs."""
     settings = get_settings()
@@ -216,7 +230,7 @@ def jobs_run(
             config = jobs.JobConfig(settings, resolve_secret_key(settings))
             if once:
                 return await jobs.run_once(sessionmaker, config=config)
-            await jobs.run_forever(sessionmaker, interval, config)
+            await jobs.run_forever(sessionmaker, interval or settings.jobs_interval_seconds, config)
             return None
         finally:
             await engine.dispose()
@@ -278,6 +292,15 @@ def openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_openapi(create_app().openapi()))
     typer.echo(f"wrote {output}", err=True)
+
+
+@cli.command("config-reference")
+def config_reference_command(
+    readme: Annotated[Path, typer.Option(help="The README to update.")] = Path("README.md"),
+) -> None:
+    """Rewrite the README's table of settings from the Settings class."""
+    changed = write_readme(readme)
+    typer.echo(f"{readme} {'updated' if changed else 'already up to date'}", err=True)
 
 
 def render_openapi(document: dict[str, object]) -> str:
