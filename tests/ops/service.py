@@ -1,0 +1,125 @@
+"""`stammkunde serve` as a process of its own on 127.0.0.1, as an operator starts it.
+
+Unlike ``tests.live_server`` (uvicorn on an app), this runs the command itself, with what it
+does before serving (migrations) and on SIGTERM (the grace period, the exit status). Every
+wait is bounded and the process is always ended, also when the test fails.
+"""
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.live_server import HOST, PROJECT_ROOT, free_port, server_environment
+
+START_TIMEOUT_SECONDS = 60.0
+KILL_TIMEOUT_SECONDS = 10.0
+START_ATTEMPTS = 3
+POLL_SECONDS = 0.05
+LOG_TAIL_CHARS = 4000
+STAMMKUNDE = str(Path(sys.executable).with_name("stammkunde"))
+
+
+class ServiceError(RuntimeError):
+    """The service did not come up (its log's tail is in the message)."""
+
+
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+        except OSError:
+            return ""
+
+    async def terminate(self, within: float) -> float:
+        """Send SIGTERM and wait for the exit; the seconds it took (TimeoutExpired past
+        ``within``)."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(self.process.wait, within)
+        return time.monotonic() - started
+
+    async def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait, KILL_TIMEOUT_SECONDS)
+
+
+def serve_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """What the tests' servers run with (secret, no jobs, no rate limits) plus ``settings``,
+    given without their ``STAMMKUNDE_`` prefix."""
+    environment = server_environment(database_url)
+    environment.update({f"STAMMKUNDE_{name.upper()}": value for name, value in settings.items()})
+    return environment
+
+
+async def _healthy(service: Service, deadline: float) -> bool:
+    """True once /healthz answers 200; False if the process exited first."""
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=2.0, trust_env=False) as http:
+        while time.monotonic() < deadline:
+            if service.process.poll() is not None:
+                return False
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return service.process.poll() is None
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(POLL_SECONDS)
+    raise ServiceError(
+        f"the service did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n"
+        f"{service.log_tail()}"
+    )
+
+
+def _spawn(command: Sequence[str], environment: Mapping[str, str], log_path: Path) -> Service:
+    port = free_port()
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            list(command),
+            cwd=PROJECT_ROOT,
+            env={**environment, "STAMMKUNDE_HOST": HOST, "STAMMKUNDE_PORT": str(port)},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return Service(process, port, log_path)
+
+
+@asynccontextmanager
+async def running(
+    command: Sequence[str], environment: Mapping[str, str], log_path: Path
+) -> AsyncIterator[Service]:
+    """Run ``command`` with ``environment`` and STAMMKUNDE_HOST/PORT set to a free port on
+    127.0.0.1, until /healthz answers; kill it afterwards if it still runs."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    for _ in range(START_ATTEMPTS):
+        service = _spawn(command, environment, log_path)
+        try:
+            # An exit before answering is most likely the port taken meanwhile: try another.
+            if await _healthy(service, deadline):
+                break
+        except BaseException:
+            await service.kill()
+            raise
+    else:
+        raise ServiceError(f"the service exited before it answered:\n{service.log_tail()}")
+    try:
+        yield service
+    finally:
+        await service.kill()
