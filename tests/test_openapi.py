@@ -2,17 +2,20 @@
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.api_keys.models import Scope
 from app.cli import render_openapi
 from app.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import bearer, create_key, make_settings
 
 COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
+NON_ADMIN_SCOPES = [scope for scope in Scope if scope is not Scope.admin]
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +52,66 @@ def test_every_v1_operation_is_secured_and_documents_its_errors(document):
         assert "500" in responses, (path, method)
         if not path.startswith("/v1/"):
             continue
-        assert operation["security"] == [{"ApiKey": []}], (path, method)
-        for status in ("401", "403", "429"):
+        scopes = operation["x-required-scopes"]
+        assert operation["security"] == [{"ApiKey": scopes}], (path, method)
+        assert "admin" in scopes, (path, method)
+        for status in ("401", "403", "429", "503"):
             assert status in responses, (path, method, status)
         for status, response in responses.items():
             if int(status) >= 400:
-                schema = response["content"]["application/problem+json"]["schema"]
-                assert schema == {"$ref": "#/components/schemas/Problem"}
-                assert "`" in response["description"], "the description names the codes"
+                content = response["content"]["application/problem+json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/Problem"}
+                codes = response["x-problem-codes"]
+                assert codes == sorted(re.findall(r"`([a-z_]+)`", response["description"]))
+                assert sorted(content["examples"]) == codes, (path, method, status)
+                for code, example in content["examples"].items():
+                    assert example["value"]["code"] == code
+                    assert example["value"]["status"] == int(status)
+
+
+def test_every_tag_is_declared_with_a_description(document):
+    declared = {tag["name"]: tag.get("description") for tag in document["tags"]}
+    assert all(declared.values())
+    used = {tag for _, _, operation in operations(document) for tag in operation["tags"]}
+    assert used <= set(declared), used - set(declared)
+
+
+def _fill_path(path: str, operation: dict[str, Any]) -> str:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "path":
+            continue
+        schema = parameter["schema"]
+        if "$ref" in schema:
+            value = "A"  # the only enum in a path: an A/B/C class
+        elif schema.get("format") == "uuid":
+            value = str(uuid.uuid4())
+        else:
+            value = "X"
+        path = path.replace("{" + parameter["name"] + "}", value)
+    return path
+
+
+async def test_required_scopes_are_what_the_service_enforces(app, client, document):
+    """A key with a scope outside x-required-scopes is refused before anything else is
+    looked at; a key with one of them gets past the scope check (to a 404, 422, ...)."""
+    keys = {scope: bearer(await create_key(app, scope)) for scope in NON_ADMIN_SCOPES}
+    for path, method, operation in operations(document):
+        if not path.startswith("/v1/"):
+            continue
+        url = _fill_path(path, operation)
+        for scope, headers in keys.items():
+            response = await client.request(
+                method, url, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+            )
+            refused = response.status_code == 403
+            assert refused != (scope.value in operation["x-required-scopes"]), (
+                method,
+                path,
+                scope,
+                response.text,
+            )
+            if refused:
+                assert response.json()["code"] == "insufficient_scope"
 
 
 def test_writes_declare_a_required_idempotency_key(document):

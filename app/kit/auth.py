@@ -45,6 +45,11 @@ async def current_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> ApiKey:
+    # FastAPI caches a dependency per set of security scopes: the scope check and the
+    # idempotency claim reach this twice in one request, which must count once.
+    authenticated: ApiKey | None = getattr(request.state, "api_key", None)
+    if authenticated is not None:
+        return authenticated
     challenge = {"WWW-Authenticate": 'Bearer realm="stammkunde"'}
     if credentials is None:
         raise Unauthenticated(
@@ -65,6 +70,7 @@ async def current_api_key(
             f"This API key is limited to {rate:g} requests per second.",
             headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
         )
+    request.state.api_key = api_key
     return api_key
 
 
@@ -72,12 +78,18 @@ CurrentApiKey = Annotated[ApiKey, Depends(current_api_key)]
 
 
 def require_scope(*allowed: Scope) -> Callable[[ApiKey], Awaitable[ApiKey]]:
-    """A dependency that lets keys with one of ``allowed`` (or ``admin``) through."""
+    """A dependency that lets keys with one of ``allowed`` (or ``admin``) through.
 
-    async def check_scope(api_key: CurrentApiKey) -> ApiKey:
+    The scopes go into the operation's security requirement, where the OpenAPI document
+    shows them (and copies them into ``x-required-scopes``).
+    """
+    scopes = [scope.value for scope in dict.fromkeys((*allowed, Scope.admin))]
+
+    async def check_scope(
+        api_key: Annotated[ApiKey, Security(current_api_key, scopes=scopes)],
+    ) -> ApiKey:
         if not api_key.has_scope(*allowed):
-            needed = " or ".join(scope.value for scope in (*allowed, Scope.admin))
-            raise Forbidden(f"This operation needs an API key with scope {needed}.")
+            raise Forbidden(f"This operation needs an API key with scope {' or '.join(scopes)}.")
         return api_key
 
     return check_scope

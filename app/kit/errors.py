@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -123,22 +124,39 @@ class Unprocessable(StammkundeError):
     title = "Unprocessable request"
 
 
+class DatabaseUnavailable(StammkundeError):
+    status = 503
+    code = "database_unavailable"
+    title = "Database unavailable"
+
+
 def error_responses(
     *errors: type[StammkundeError], extra: Mapping[int, Sequence[str]] | None = None
 ) -> dict[int | str, Any]:
-    """OpenAPI ``responses`` for a route: each status with the problem schema and its codes."""
-    codes: dict[int, list[str]] = {}
+    """OpenAPI ``responses`` for a route: each status with the problem schema, its codes in
+    the description and one example problem per code."""
+    titles: dict[int, dict[str, str]] = {}
     for error in errors:
-        codes.setdefault(error.status, []).append(error.code)
+        titles.setdefault(error.status, {})[error.code] = error.title
     for status, more in (extra or {}).items():
-        codes.setdefault(status, []).extend(more)
+        for code in more:
+            titles.setdefault(status, {}).setdefault(code, HTTPStatus(status).phrase)
     return {
         status: {
             "model": Problem,
             "description": f"{HTTPStatus(status).phrase}: code "
-            + " | ".join(f"`{code}`" for code in sorted(set(found))),
+            + " | ".join(f"`{code}`" for code in sorted(found)),
+            "content": {PROBLEM_MEDIA_TYPE: {"examples": problem_examples(status, found)}},
         }
-        for status, found in sorted(codes.items())
+        for status, found in sorted(titles.items())
+    }
+
+
+def problem_examples(status: int, titles: Mapping[str, str]) -> dict[str, Any]:
+    """OpenAPI ``examples`` of a problem response, one per code, keyed by the code."""
+    return {
+        code: {"summary": title, "value": problem_body(status, code, f"{title}.", title)}
+        for code, title in sorted(titles.items())
     }
 
 
@@ -187,8 +205,23 @@ def http_problem(exc: StarletteHTTPException) -> ProblemResponse:
     )
 
 
-async def _handle_http_exception(_request: Request, exc: Exception) -> ProblemResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes. Each method is a route of its own, and Starlette's 405
+    names only the first route that matches the path, so ``Allow`` would miss the others."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        path_regex = getattr(route, "path_regex", None)
+        if path_regex is not None and path_regex.match(request.scope["path"]):
+            methods.update(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        exc = StarletteHTTPException(
+            405, exc.detail, headers={**(exc.headers or {}), "Allow": allowed}
+        )
     return http_problem(exc)
 
 
@@ -210,13 +243,10 @@ async def _handle_database_error(_request: Request, exc: Exception) -> ProblemRe
     The request's transaction is gone with the connection, so nothing of it was written."""
     if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
         raise exc
-    return problem_response(
-        503,
-        "database_unavailable",
+    return DatabaseUnavailable(
         "The database cannot be reached just now; retry the request.",
-        "Database unavailable",
         headers={"Retry-After": "1"},
-    )
+    ).to_response()
 
 
 def install_error_handlers(app: FastAPI) -> None:

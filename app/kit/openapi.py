@@ -1,8 +1,10 @@
 """The published OpenAPI document, with the house conventions applied to every operation.
 
-- error responses are ``application/problem+json`` with the ``Problem`` schema, and every
-  authenticated operation lists 401, 403 and 429, every operation 500;
-- the ``Idempotency-Key`` header is marked required where an operation requires it.
+- error responses are ``application/problem+json`` with the ``Problem`` schema, one example
+  per possible ``code`` (also listed in ``x-problem-codes``); every authenticated operation
+  lists 401, 403, 429 and 503, every operation 500;
+- the ``Idempotency-Key`` header is marked required where an operation requires it;
+- ``x-required-scopes`` lists the API key scopes that may call an operation (any one of them).
 """
 
 from typing import Any
@@ -12,7 +14,13 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.kit.auth import AUTH_ERRORS
-from app.kit.errors import PROBLEM_MEDIA_TYPE, Problem, error_responses
+from app.kit.errors import (
+    PROBLEM_MEDIA_TYPE,
+    DatabaseUnavailable,
+    Problem,
+    error_responses,
+    problem_examples,
+)
 from app.kit.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -23,14 +31,20 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def _problem_content() -> dict[str, Any]:
-    return {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
-
-
 def _common_error_responses(authenticated: bool) -> dict[str, Any]:
-    responses = error_responses(*AUTH_ERRORS) if authenticated else {}
-    responses[500] = {"description": "Internal Server Error: code `internal_error`"}
-    return {str(status): {"description": r["description"]} for status, r in responses.items()}
+    responses = error_responses(*AUTH_ERRORS, DatabaseUnavailable) if authenticated else {}
+    responses[500] = {
+        "description": "Internal Server Error: code `internal_error`",
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "examples": problem_examples(500, {"internal_error": "Internal server error"})
+            }
+        },
+    }
+    return {
+        str(status): {"description": r["description"], "content": r["content"]}
+        for status, r in responses.items()
+    }
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -65,19 +79,58 @@ def _describe_422(description: str) -> str:
     return f"{description} | `validation_error`"
 
 
+VALIDATION_EXAMPLE = {
+    "summary": "Validation error",
+    "value": {
+        "type": "urn:stammkunde:problem:validation_error",
+        "title": "Validation error",
+        "status": 422,
+        "detail": "The request is not valid: body.amount_minor.",
+        "code": "validation_error",
+        "errors": [
+            {
+                "loc": ["body", "amount_minor"],
+                "msg": "Input should be greater than 0",
+                "type": "greater_than",
+            }
+        ],
+    },
+}
+
+
+def _problem_response(status: str, response: dict[str, Any]) -> dict[str, Any]:
+    """One problem+json content with the examples that any media type of it carried."""
+    examples: dict[str, Any] = {}
+    for media in response.get("content", {}).values():
+        examples.update(media.get("examples", {}))
+    if status == "422":
+        response["description"] = _describe_422(response["description"])
+        examples.setdefault("validation_error", VALIDATION_EXAMPLE)
+    response["content"] = {
+        PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF, "examples": dict(sorted(examples.items()))}
+    }
+    response["x-problem-codes"] = sorted(examples)
+    return response
+
+
 def _apply_conventions(operation: dict[str, Any]) -> None:
     authenticated = bool(operation.get("security"))
+    scopes = [
+        scope
+        for requirement in operation.get("security", [])
+        for scope in requirement.get("ApiKey", [])
+    ]
+    if scopes:
+        operation["x-required-scopes"] = scopes
     responses = operation.setdefault("responses", {})
     for status, response in _common_error_responses(authenticated).items():
         responses.setdefault(status, response)
-    if "422" in responses:
-        responses["422"]["description"] = _describe_422(responses["422"]["description"])
     for status, response in responses.items():
         if int(status) >= 400:
-            response["content"] = _problem_content()
+            responses[status] = _problem_response(status, response)
     operation["responses"] = dict(sorted(responses.items()))
     # Routes that require the key document `idempotency_key_missing`; others take it optionally.
-    required = "idempotency_key_missing" in responses.get("400", {}).get("description", "")
+    required = "idempotency_key_missing" in responses.get("400", {}).get("x-problem-codes", [])
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "header" and parameter.get("name") == IDEMPOTENCY_HEADER:
             parameter["required"] = required
