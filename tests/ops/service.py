@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.factories import stammkunde
 from tests.live_server import HOST, PROJECT_ROOT, free_port, server_environment
 
 START_TIMEOUT_SECONDS = 60.0
@@ -123,3 +124,13 @@ async def running(
         yield service
     finally:
         await service.kill()
+
+
+async def set_up_till(database_url: str) -> dict[str, str]:
+    """The demo programme (1 point per 1.00 EUR, no pending days) and a till's API key,
+    made with the CLI as an operator would; the headers that authenticate as the till."""
+    seeded = await stammkunde(database_url, "seed-demo")
+    assert seeded.exit_code == 0, seeded.output
+    created = await stammkunde(database_url, "apikey", "create", "--name", "till", "--scope", "pos")
+    assert created.exit_code == 0, created.output
+    return {"Authorization": f"Bearer {created.stdout.strip()}"}
