@@ -82,8 +82,24 @@ def _use_wal(cursor: Any, busy_timeout_ms: int) -> None:
         pause = min(pause * 2, 0.1)
 
 
+class DatabaseUnreachable(ConnectionError):
+    """No connection to the database could be opened: it is down, restarting, refusing
+    connections or out of reach. A ConnectionError, so that requests answer 503
+    ``database_unavailable`` (app.kit.errors) and the client retries."""
+
+
+# SQLSTATEs with which a server refuses a new connection for a while: shutting down or
+# starting up (57P01-57P03), too many connections (53300), and the connection exceptions.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def _refused_for_now(error: Exception) -> bool:
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    return sqlstate in _UNAVAILABLE_SQLSTATES or sqlstate.startswith("08")
+
+
 def _create_postgresql_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
@@ -93,10 +109,28 @@ def _create_postgresql_engine(settings: Settings) -> AsyncEngine:
         # connection older than the failure.
         pool_pre_ping=False,
         connect_args={
-            "timeout": 10,
+            # Fail fast while the database is out of reach, rather than hold the request.
+            "timeout": settings.database_connect_timeout_seconds,
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "application_name": "stammkunde",
             },
         },
     )
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # A refused, unroutable or timed-out connect is a bare OSError (TimeoutError is
+        # one), which SQLAlchemy passes on unwrapped, and a server that is shutting down or
+        # starting up refuses with an error that is not a lost connection: both would be
+        # 500s. They are the database's outage, so they become DatabaseUnreachable.
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as error:
+            raise DatabaseUnreachable(f"cannot connect to the database: {error!r}") from error
+        except dialect.loaded_dbapi.Error as error:
+            if _refused_for_now(error):
+                raise DatabaseUnreachable(f"the database refuses connections: {error}") from error
+            raise
+
+    return engine
