@@ -37,6 +37,8 @@ async def test_a_till_and_a_webshop_work_through_the_generated_client(
     await assert_ledger_verifies(app)
 
 
+# The flow above covers both databases; the example needs only to work with the client.
+@pytest.mark.parametrize("migrated_database", ["sqlite"], indirect=True)
 async def test_the_pos_example_runs_a_visit(python_client, server, app):
     till_key = await create_key(app, Scope.pos, name="till 1")
     environment = {
