@@ -1,19 +1,31 @@
 """The Python client generated from openapi/openapi.json runs a till's and a webshop's day."""
 
 import asyncio
+import importlib
+import json
 import os
 import re
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from app.api_keys.models import Scope
-from tests.clients.support import EXPECTED_SUMMARY, PROJECT_ROOT, generate_python_client, run
+from tests.clients.support import (
+    DOCUMENT,
+    EXPECTED_SUMMARY,
+    PROJECT_ROOT,
+    generate_python_client,
+    run,
+)
 from tests.conftest import create_key
 from tests.factories import assert_ledger_verifies
 
+PROBLEM = "application/problem+json"
 EXAMPLE = PROJECT_ROOT / "examples" / "python" / "pos_integration.py"
 
 
@@ -61,3 +73,63 @@ async def test_the_pos_example_runs_a_visit(python_client, server, app):
     )
     assert re.fullmatch(visit, output), output
     await assert_ledger_verifies(app)
+
+
+def documented_examples() -> list[tuple[str, str, str, Any]]:
+    """(operation id, status, media type, body) of every example response in the document."""
+    document = json.loads(DOCUMENT.read_text())
+    found = []
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for status, response in operation["responses"].items():
+                for media_type, content in response.get("content", {}).items():
+                    bodies = [e["value"] for e in content.get("examples", {}).values()]
+                    bodies += [content["example"]] if "example" in content else []
+                    found += [(operation["operationId"], status, media_type, b) for b in bodies]
+    return found
+
+
+def same(parsed: Any, documented: Any) -> bool:
+    """Equal as JSON, timestamps compared as instants (``Z`` comes back as ``+00:00``)."""
+    if isinstance(parsed, dict) and isinstance(documented, dict):
+        return parsed.keys() == documented.keys() and all(
+            same(parsed[key], documented[key]) for key in parsed
+        )
+    if isinstance(parsed, list) and isinstance(documented, list):
+        return len(parsed) == len(documented) and all(map(same, parsed, documented))
+    if isinstance(parsed, str) and isinstance(documented, str) and parsed != documented:
+        try:
+            return datetime.fromisoformat(parsed) == datetime.fromisoformat(documented)
+        except ValueError:
+            return False
+    return bool(parsed == documented)
+
+
+def test_every_documented_response_parses_in_the_generated_client(python_client):
+    from stammkunde_client import Client
+    from stammkunde_client.models import Problem
+
+    api = python_client / "stammkunde_client" / "api"
+    operations = {
+        module.stem: importlib.import_module(
+            f"stammkunde_client.api.{module.parent.name}.{module.stem}"
+        )
+        for module in api.glob("*/*.py")
+        if module.stem != "__init__"
+    }
+    client = Client(base_url="http://127.0.0.1", raise_on_unexpected_status=True)
+    examples = documented_examples()
+    problems = 0
+    for operation_id, status, media_type, body in examples:
+        response = httpx.Response(int(status), json=body, headers={"content-type": media_type})
+
+        parsed = operations[operation_id]._parse_response(client=client, response=response)
+
+        where = f"{operation_id} {status} {media_type}"
+        assert not isinstance(parsed, Problem) or media_type == PROBLEM, where
+        problems += isinstance(parsed, Problem)
+        assert parsed is not None, where
+        round_trip = parsed if isinstance(parsed, list | str) else parsed.to_dict()
+        assert same(round_trip, body), (where, round_trip, body)
+    # Every error response documents an example problem: they all parsed as one.
+    assert problems > 100
