@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format openapi bench clean
+.PHONY: run test lint format openapi openapi-examples bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ bench: $(INSTALLED)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 openapi: $(INSTALLED)
+	$(BIN)/stammkunde openapi
+
+# Re-records the document's examples from what the SQLite half of the suite sends and gets.
+openapi-examples: $(INSTALLED)
+	record=$$(mktemp -d) && STAMMKUNDE_RECORD_OPENAPI_EXAMPLES=$$record \
+	  $(BIN)/pytest -q -n 2 -k "not postgresql" -p no:cacheprovider tests; \
+	  status=$$?; rm -rf $$record; exit $$status
 	$(BIN)/stammkunde openapi
 
 clean:

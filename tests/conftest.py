@@ -32,6 +32,7 @@ from app.db.config_cache import CONFIG_VERSION_ID, ConfigVersion
 from app.db.models import Base
 from app.ledger.models import PROGRAM_ACCOUNT_KINDS, Account, program_account_id
 from app.main import create_app
+from tests import openapi_examples
 
 if TYPE_CHECKING:
     from tests.live_server import LiveServer
@@ -61,6 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
             "STAMMKUNDE_REQUIRE_POSTGRES=1 but no PostgreSQL answers at 127.0.0.1:5432 "
             "and STAMMKUNDE_TEST_POSTGRES_URL is not set"
         )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    openapi_examples.write_recorded_examples(session)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -184,7 +189,9 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", event_hooks=openapi_examples.event_hooks()
+    ) as http:
         yield http
 
 

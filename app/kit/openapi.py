@@ -7,6 +7,9 @@
 - ``x-required-scopes`` lists the API key scopes that may call an operation (any one of them).
 """
 
+import json
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,6 +25,7 @@ from app.kit.errors import (
     problem_examples,
 )
 from app.kit.idempotency import HEADER as IDEMPOTENCY_HEADER
+from app.kit.openapi_links import add_links
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -63,11 +67,35 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas.update(schemas["Problem"].pop("$defs", {}))
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    examples = recorded_examples()
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             _apply_conventions(operation)
+            _add_examples(operation, examples.get(operation["operationId"]))
+    add_links(document)
     app.openapi_schema = document
     return document
+
+
+@cache
+def recorded_examples() -> dict[str, dict[str, Any]]:
+    """Per operation id, a real request and response of the service (tests record them)."""
+    examples: dict[str, dict[str, Any]] = json.loads(
+        files("app").joinpath("openapi_examples.json").read_text()
+    )
+    return examples
+
+
+def _add_examples(operation: dict[str, Any], exchange: dict[str, Any] | None) -> None:
+    if exchange is None:
+        return
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if body is not None and exchange["request"] is not None:
+        body["example"] = exchange["request"]
+    response = operation["responses"].get(exchange["status"], {})
+    content = response.get("content", {}).get("application/json")
+    if content is not None and exchange["response"] is not None:
+        content["example"] = exchange["response"]
 
 
 def _describe_422(description: str) -> str:
