@@ -9,6 +9,7 @@ from app.earning.router import quotes_router
 from app.earning.router import router as earning_router
 from app.events.router import router as events_router
 from app.gifts.router import router as gifts_router
+from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
 from app.members.router import router as members_router
 from app.program.router import router as program_router
@@ -39,5 +40,6 @@ for feature in (
     events_router,
     webhooks_router,
     analytics_router,
+    imports_router,
 ):
     router.include_router(feature)

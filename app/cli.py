@@ -27,6 +27,8 @@ from app.config_reference import write_readme
 from app.db import migrations
 from app.db.engine import create_engine
 from app.db.session import create_sessionmaker
+from app.exports.cli import export_cli
+from app.imports.cli import import_cli
 from app.kit.pagination import MAX_LIMIT, PageParams
 from app.ledger import verify as ledger_verify
 from app.program import service as program_service
@@ -35,6 +37,8 @@ from app.program.schemas import ProgramUpdate
 cli = typer.Typer(help="Stammkunde loyalty service.", no_args_is_help=True)
 apikey_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 cli.add_typer(apikey_cli, name="apikey")
+cli.add_typer(import_cli, name="import")
+cli.add_typer(export_cli, name="export")
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 

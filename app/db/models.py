@@ -9,6 +9,7 @@ from app.db.config_cache import ConfigVersion
 from app.earning.models import Purchase, PurchaseReturn
 from app.events.models import Event
 from app.gifts.models import Gift
+from app.imports.models import ImportRow
 from app.kit.idempotency import IdempotencyRecord
 from app.ledger.models import Account, EarnLot, LedgerTransaction, LotConsumption, Posting
 from app.members.models import Member
@@ -32,6 +33,7 @@ __all__ = [
     "Event",
     "Gift",
     "IdempotencyRecord",
+    "ImportRow",
     "LedgerTransaction",
     "LotConsumption",
     "Member",

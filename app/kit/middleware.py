@@ -8,6 +8,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 from fastapi.routing import iter_route_contexts
 from prometheus_client import Counter, Histogram
@@ -126,24 +127,29 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over ``max_body_size`` bytes with a problem+json 413.
+    """Refuses request bodies over ``max_body_size`` bytes (or the limit ``path_limits``
+    gives the path, e.g. a file upload's) with a problem+json 413.
 
     Not Starlette's limit (FastAPI's ``max_body_size``): when a request announces an oversized
     Content-Length, that one replaces whatever the app answered with a plain-text 413.
     """
 
-    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_size: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_body_size = max_body_size
+        self.default_max_body_size = max_body_size
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_body_size = self.path_limits.get(scope["path"], self.default_max_body_size)
         announced = _content_length(scope)
-        if announced is not None and announced > self.max_body_size:
+        if announced is not None and announced > max_body_size:
             # Refused before any of it is read and before the app runs.
-            await http_problem(PayloadTooLarge(self.max_body_size))(scope, receive, send)
+            await http_problem(PayloadTooLarge(max_body_size))(scope, receive, send)
             return
         received = 0
 
@@ -152,10 +158,10 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_size:
+                if received > max_body_size:
                     # A body without Content-Length: raised where the app reads it, so the
                     # exception handlers render it and the unit of work rolls back.
-                    raise PayloadTooLarge(self.max_body_size)
+                    raise PayloadTooLarge(max_body_size)
             return message
 
         await self.app(scope, receive_with_limit, send)

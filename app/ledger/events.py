@@ -5,7 +5,8 @@ Event type by ledger transaction type (the transaction type is in the data's ``t
 
 ==================  ===================================================================
 ``points.earned``   purchase, receipt_claim, signup_bonus, birthday_bonus, profile_bonus,
-                    referral_bonus, gift_received, adjustment with points > 0 (goodwill)
+                    referral_bonus, gift_received, adjustment with points > 0 (goodwill),
+                    import (an opening balance)
 ``points.redeemed`` redemption, voucher_purchase, gift_sent (points paid for something)
 ``points.expired``  expiry (what was left of lots past their expiry date)
 ``points.reversed`` purchase_return, adjustment with points < 0 (a correction)
@@ -53,6 +54,7 @@ EVENT_TYPES: dict[TransactionType, str] = {
     TransactionType.profile_bonus: EARNED,
     TransactionType.referral_bonus: EARNED,
     TransactionType.gift_received: EARNED,
+    TransactionType.import_: EARNED,
     TransactionType.redemption: REDEEMED,
     TransactionType.voucher_purchase: REDEEMED,
     TransactionType.gift_sent: REDEEMED,

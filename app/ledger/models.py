@@ -78,6 +78,7 @@ class TransactionType(StrEnum):
     merge_out = "merge_out"  # a duplicate record's points -> escrow
     merge_in = "merge_in"  # escrow -> the record it was merged into, lots kept
     erasure = "erasure"  # an erased member's points -> expired (a debt -> adjustments)
+    import_ = "import"  # an opening balance carried over from another system (app.imports)
 
 
 class LotStatus(StrEnum):

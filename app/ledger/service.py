@@ -8,6 +8,7 @@ while different members never wait for each other.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,19 +72,38 @@ class Reversal:
     shortfall: int
 
 
-def open_member_accounts(session: AsyncSession, member_id: UUID) -> None:
-    session.add_all(
-        [
-            Account(
-                member_id=member_id,
-                kind=AccountKind.available,
-                balance=0,
-                entry_count=0,
-                chain_head=chain.GENESIS,
-            ),
-            Account(member_id=member_id, kind=AccountKind.pending, balance=0),
-        ]
-    )
+def new_member_accounts(member_id: UUID, now: datetime) -> list[dict[str, Any]]:
+    """The rows of a new member's accounts: available (which carries the hash chain) and
+    pending, empty. As values, for a bulk insert of many members' (``app.imports``)."""
+    return [
+        {
+            "id": uuid7(),
+            "member_id": member_id,
+            "kind": AccountKind.available,
+            "balance": 0,
+            "entry_count": 0,
+            "chain_head": chain.GENESIS,
+            "created_at": now,
+        },
+        {
+            "id": uuid7(),
+            "member_id": member_id,
+            "kind": AccountKind.pending,
+            "balance": 0,
+            "entry_count": None,
+            "chain_head": None,
+            "created_at": now,
+        },
+    ]
+
+
+def open_member_accounts(
+    session: AsyncSession, member_id: UUID, now: datetime | None = None
+) -> MemberLedger:
+    """A new member's accounts; the ledger returned takes writes before they are flushed."""
+    available, pending = (Account(**row) for row in new_member_accounts(member_id, now or utcnow()))
+    session.add_all([available, pending])
+    return MemberLedger(member_id, available, pending)
 
 
 async def lock(session: AsyncSession, member_id: UUID) -> MemberLedger:

@@ -5,14 +5,16 @@ for (a merged duplicate leads to the member it was merged into) and every duplic
 record merged into that member, since they hold the same person's old card numbers and
 addresses. For each record:
 
-- name, e-mail, birthdate and external id become NULL; the card number and the referral
+- name, e-mail, phone, birthdate and external id become NULL; the card number and the referral
   code become random pseudonyms (``erased-`` and random hex): unique, as the columns
   demand, and derived from nothing, so no key and no table leads back to the old values.
 - Segments, the earned and the manual tier are cleared: the erased record takes part in
   no campaign and no tier review.
 - The status becomes ``erased``, with ``erased_at``; a merged record keeps its link.
 
-The free texts of gifts the person sent or received (message, recipient hint) are cleared.
+The free texts of gifts the person sent or received (message, recipient hint) are cleared,
+and so are the keys of the import rows the records came from (``app.imports``): an import
+of an old file then sees the person as new.
 
 Points: the membership ends. Nobody can identify the person behind the record any more,
 so nobody can spend what it holds, and it must not stay on the books as a liability for
@@ -50,6 +52,7 @@ from app.db.base import utcnow
 from app.events.service import emit
 from app.gifts import repository as gifts_repository
 from app.gifts import service as gifts
+from app.imports import repository as imports_repository
 from app.kit import idempotency
 from app.ledger import service as ledger_service
 from app.members import repository
@@ -80,6 +83,7 @@ async def _unused_pseudonym(session: AsyncSession, field: str, length: int) -> s
 async def _erase_record(session: AsyncSession, member: Member, now: datetime) -> None:
     member.external_id = None
     member.email = None
+    member.phone = None
     member.name = None
     member.birthdate = None
     member.card_number = await _unused_pseudonym(session, "card_number", CARD_NUMBER_LENGTH)
@@ -113,7 +117,13 @@ async def erase(session: AsyncSession, member_id: UUID, now: datetime | None = N
         personal = [
             value
             for record in records
-            for value in (record.name, record.email, record.external_id, record.card_number)
+            for value in (
+                record.name,
+                record.email,
+                record.phone,
+                record.external_id,
+                record.card_number,
+            )
             if value
         ]
         await gifts.take_back_open_gifts(session, ledger, now)
@@ -122,6 +132,8 @@ async def erase(session: AsyncSession, member_id: UUID, now: datetime | None = N
         )
         for record in records:
             await _erase_record(session, record, now)
+        # An imported record's row key is an HMAC of its external id or e-mail: it goes too.
+        await imports_repository.forget(session, [record.id for record in records])
         await session.flush()
         gift_ids = await gifts_repository.clear_texts_of(session, [r.id for r in records])
         # Stored responses to idempotent requests that repeat the data (an enrolment's

@@ -22,11 +22,14 @@ class Member(IdMixin, CreatedAtMixin, Base):
         # The tier review job looks members up by these dates.
         Index("ix_member_tier_secured_until", "tier_secured_until"),
         Index("ix_member_manual_tier_until", "manual_tier_until"),
+        # A unique index rather than a constraint: added to a table in use without rebuilding it.
+        Index("uq_member_phone", "phone", unique=True),
     )
 
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     card_number: Mapped[str] = mapped_column(String(19), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164: "+" and at most 15 digits
     name: Mapped[str | None] = mapped_column(String(200))
     birthdate: Mapped[date | None]
     referral_code: Mapped[str] = mapped_column(String(16), unique=True)

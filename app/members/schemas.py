@@ -5,6 +5,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from app.members.cards import is_valid_card_number
+from app.members.phones import to_e164
 
 
 def _card_number(value: str) -> str:
@@ -17,10 +18,25 @@ def _lower(value: str) -> str:
     return value.strip().lower()
 
 
+def _phone(value: str) -> str:
+    return to_e164(value)
+
+
 CardNumber = Annotated[str, Field(examples=["2712345678901236"]), AfterValidator(_card_number)]
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=100)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+Phone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        examples=["+49 30 1234567"],
+        description="Stored in E.164 (`+49301234567`); a number without a country code is "
+        "read as German.",
+    ),
+    AfterValidator(_phone),
+]
 Segment = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -39,6 +55,7 @@ class MemberCreate(BaseModel):
         default=None, description="A printed card's number; generated when left out."
     )
     email: Email | None = None
+    phone: Phone | None = None
     name: Name | None = None
     birthdate: date | None = None
     segments: list[Segment] = Field(
@@ -61,6 +78,7 @@ class MemberUpdate(BaseModel):
     external_id: ExternalId | None = None
     card_number: CardNumber | None = None
     email: Email | None = None
+    phone: Phone | None = None
     name: Name | None = None
     birthdate: date | None = None
     segments: list[Segment] | None = Field(default=None, max_length=20)
@@ -79,6 +97,7 @@ class MemberRead(BaseModel):
     external_id: str | None
     card_number: str
     email: str | None
+    phone: str | None = Field(default=None, description="E.164, e.g. `+49301234567`.")
     name: str | None
     birthdate: date | None
     referral_code: str

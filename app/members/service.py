@@ -18,7 +18,7 @@ from app.members.models import Member, MemberStatus
 from app.members.schemas import MemberCreate, MemberUpdate
 from app.referrals.models import Referral
 
-UNIQUE_FIELDS = ("external_id", "card_number", "email")
+UNIQUE_FIELDS = ("external_id", "card_number", "email", "phone")
 _GENERATION_ATTEMPTS = 8
 
 
@@ -30,7 +30,7 @@ async def _unused(session: AsyncSession, field: str, generate: Callable[[], str]
     raise RuntimeError(f"could not generate an unused {field}")
 
 
-def _referral_code() -> str:
+def generate_referral_code() -> str:
     return "".join(secrets.choice(codes.ALPHABET) for _ in range(8))
 
 
@@ -58,6 +58,7 @@ async def create_member(
         id=uuid7(),
         external_id=data.external_id,
         email=data.email,
+        phone=data.phone,
         name=data.name,
         birthdate=data.birthdate,
         segments=sorted(set(data.segments)),
@@ -72,7 +73,7 @@ async def create_member(
     member.card_number = data.card_number or await _unused(
         session, "card_number", generate_card_number
     )
-    member.referral_code = await _unused(session, "referral_code", _referral_code)
+    member.referral_code = await _unused(session, "referral_code", generate_referral_code)
     session.add(member)
     await _flush_unique(session)
     ledger.open_member_accounts(session, member.id)
@@ -98,7 +99,9 @@ async def _flush_unique(session: AsyncSession) -> None:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as error:
-        raise MemberExists("Another member has this external_id, card_number or email.") from error
+        raise MemberExists(
+            "Another member has this external_id, card_number, email or phone."
+        ) from error
 
 
 async def get_member(session: AsyncSession, member_id: UUID) -> Member:

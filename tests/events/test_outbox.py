@@ -204,6 +204,12 @@ async def test_every_kind_of_ledger_change_emits_exactly_one_event_with_its_data
     dora = await enrol(client, pos, name="Dora")  # signup_bonus
     erased = await client.delete(f"/v1/members/{dora['id']}", headers=admin)
     assert erased.status_code == 200, erased.text  # erasure
+    imported = await client.post(
+        "/v1/imports/members",
+        content="email,points\nemil@example.com,5\n",
+        headers={**admin, "Content-Type": "text/csv"},
+    )
+    assert imported.json()["points"] == 5, imported.text  # import
 
     transactions = await assert_each_transaction_has_its_event(app)
     assert {t.type for t in transactions} == set(TransactionType)
