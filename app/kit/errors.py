@@ -216,8 +216,21 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+# FastAPI's answer to a JSON body it cannot decode as text (not UTF-8). To a client that is
+# malformed JSON like any other, so it gets the same answer: 422 validation_error.
+_UNDECODABLE_BODY = "There was an error parsing the body"
+
+
 async def _handle_http_exception(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNDECODABLE_BODY:
+        return problem_response(
+            422,
+            "validation_error",
+            "The request is not valid: body is not UTF-8 encoded JSON.",
+            "Validation error",
+            errors=[{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}],
+        )
     if exc.status_code == 405 and (allowed := _allowed_methods(request)):
         exc = StarletteHTTPException(
             405, exc.detail, headers={**(exc.headers or {}), "Allow": allowed}

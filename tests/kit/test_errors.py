@@ -132,6 +132,21 @@ async def test_malformed_json_is_a_validation_error(
     assert errors[0]["type"] == "json_invalid"
 
 
+async def test_body_that_is_not_utf8_is_a_validation_error(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    # Found by fuzzing: FastAPI answered it with an undocumented 400 bad_request.
+    response = await client.patch(
+        f"/v1/tiers/{uuid4()}",
+        content=b"\xff)",
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 422, "validation_error")
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert errors[0]["type"] == "json_invalid"
+
+
 async def test_query_parameter_validation_error_names_the_parameter(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
