@@ -8,7 +8,7 @@ from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.kit.auth import AdminKey
 from app.kit.errors import error_responses
 from app.kit.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.runtime import get_runtime
 from app.kit.uow import Session, UnitOfWorkRoute
 
@@ -35,7 +35,12 @@ async def create_api_key(
     return ApiKeyCreated(**created.model_dump(), key=whole_key)
 
 
-@router.get("", summary="List API keys", description="Newest first. Scope `admin`.")
+@router.get(
+    "",
+    summary="List API keys",
+    description="Newest first. Scope `admin`.",
+    responses=error_responses(InvalidCursor),
+)
 async def list_api_keys(_admin: AdminKey, page: PageQuery, session: Session) -> Page[ApiKeyRead]:
     keys, next_cursor = await service.list_api_keys(session, page)
     return Page[ApiKeyRead](

@@ -7,7 +7,7 @@ from app.campaigns.errors import CampaignNotFound
 from app.campaigns.schemas import CampaignCreate, CampaignRead, CampaignUpdate
 from app.kit.auth import AdminKey
 from app.kit.errors import error_responses
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], route_class=UnitOfWorkRoute)
@@ -24,7 +24,12 @@ async def create_campaign(body: CampaignCreate, _admin: AdminKey, session: Sessi
     return CampaignRead.model_validate(await service.create_campaign(session, body))
 
 
-@router.get("", summary="List campaigns", description="Newest first. Scope `admin`.")
+@router.get(
+    "",
+    summary="List campaigns",
+    description="Newest first. Scope `admin`.",
+    responses=error_responses(InvalidCursor),
+)
 async def list_campaigns(_admin: AdminKey, page: PageQuery, session: Session) -> Page[CampaignRead]:
     campaigns, next_cursor = await service.list_campaigns(session, page)
     return Page[CampaignRead](

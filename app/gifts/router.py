@@ -36,7 +36,7 @@ from app.gifts.schemas import (
 from app.kit.auth import RateLimited, require_scope
 from app.kit.errors import error_responses
 from app.kit.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.runtime import get_runtime
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger.errors import InsufficientPoints
@@ -113,7 +113,7 @@ async def create_gift(
     summary="List the gifts a member made",
     description="Newest first, with their status and who claimed them; codes show their "
     "last four symbols only. Scopes `pos`, `shop`, `partner`.",
-    responses=error_responses(MemberNotFound),
+    responses=error_responses(MemberNotFound, InvalidCursor),
 )
 async def list_member_gifts(
     member_id: UUID, _key: Member, page: PageQuery, session: Session

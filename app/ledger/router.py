@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from app.api_keys.models import ApiKey, Scope
 from app.kit.auth import require_scope
 from app.kit.errors import error_responses
-from app.kit.pagination import Page, PageQuery, paginate
+from app.kit.pagination import InvalidCursor, Page, PageQuery, paginate
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger import repository, service
 from app.ledger.models import LedgerTransaction
@@ -41,7 +41,7 @@ async def get_balance(member_id: UUID, _key: Reader, session: Session) -> Balanc
     summary="List a member's ledger transactions",
     description="Newest first, each with the available balance after it. Scopes `pos`, `shop`, "
     "`partner`.",
-    responses=error_responses(MemberNotFound),
+    responses=error_responses(MemberNotFound, InvalidCursor),
 )
 async def list_transactions(
     member_id: UUID, _key: Reader, page: PageQuery, session: Session

@@ -15,7 +15,7 @@ from app.kit.idempotency import (
     IdempotencyKey,
     OptionalIdempotencyKey,
 )
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.members import erasure, merge, service
 from app.members.errors import (
@@ -69,6 +69,7 @@ async def create_member(
     summary="List or look up members",
     description="Newest first; filter by `card_number`, `external_id` or `email` to look one "
     "up. Scopes `pos`, `shop`, `partner`.",
+    responses=error_responses(InvalidCursor),
 )
 async def list_members(
     _key: Reader,

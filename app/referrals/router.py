@@ -8,7 +8,7 @@ from app.db.base import utcnow
 from app.kit.auth import require_scope
 from app.kit.errors import error_responses
 from app.kit.idempotency import OPTIONAL_IDEMPOTENCY_ERRORS, OptionalIdempotencyKey
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.members.errors import MemberErased, MemberNotFound, ReferralCodeUnknown
 from app.referrals import service
@@ -57,7 +57,7 @@ async def link_referrer(
     summary="List the referrals a member made",
     description="The members this member recommended, newest first, each with the referral's "
     "status. Scopes `pos`, `shop`, `partner`.",
-    responses=error_responses(MemberNotFound),
+    responses=error_responses(MemberNotFound, InvalidCursor),
 )
 async def list_referrals(
     member_id: UUID, _key: Reader, page: PageQuery, session: Session

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from app.kit.auth import AdminKey
 from app.kit.errors import error_responses
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.rewards import service
 from app.rewards.schemas import RewardCreate, RewardRead, RewardUpdate
@@ -25,7 +25,12 @@ async def create_reward(body: RewardCreate, _admin: AdminKey, session: Session) 
     return service.to_read(await service.create_reward(session, body))
 
 
-@router.get("", summary="List rewards", description="Newest first. Scope `admin`.")
+@router.get(
+    "",
+    summary="List rewards",
+    description="Newest first. Scope `admin`.",
+    responses=error_responses(InvalidCursor),
+)
 async def list_rewards(_admin: AdminKey, page: PageQuery, session: Session) -> Page[RewardRead]:
     rewards, next_cursor = await service.list_rewards(session, page)
     return Page[RewardRead](

@@ -9,7 +9,7 @@ from app.db.base import utcnow
 from app.kit.auth import AdminKey, require_scope
 from app.kit.errors import error_responses
 from app.kit.idempotency import OPTIONAL_IDEMPOTENCY_ERRORS, OptionalIdempotencyKey
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.members.errors import MemberNotFound
 from app.tiers import service
@@ -174,7 +174,7 @@ async def end_manual_tier(
     summary="List a member's tier changes",
     description="Upgrades, downgrades, reviews and manual tiers, each with its reason and the "
     "qualifying points at the time; newest first. Scopes `pos`, `shop`, `partner`.",
-    responses=error_responses(MemberNotFound),
+    responses=error_responses(MemberNotFound, InvalidCursor),
 )
 async def list_member_tier_history(
     member_id: UUID, _key: Reader, page: PageQuery, session: Session

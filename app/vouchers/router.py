@@ -9,7 +9,7 @@ from app.db.base import utcnow
 from app.kit.auth import AdminKey, RateLimited, require_scope
 from app.kit.errors import error_responses
 from app.kit.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey
-from app.kit.pagination import Page, PageQuery
+from app.kit.pagination import InvalidCursor, Page, PageQuery
 from app.kit.runtime import get_runtime
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.ledger.errors import InsufficientPoints
@@ -103,7 +103,7 @@ async def issue_voucher(
     summary="List a member's vouchers",
     description="Newest first, with their status; codes show their last four symbols only. "
     "Scopes `pos`, `shop`, `partner`.",
-    responses=error_responses(MemberNotFound),
+    responses=error_responses(MemberNotFound, InvalidCursor),
 )
 async def list_member_vouchers(
     member_id: UUID, _key: Reader, page: PageQuery, session: Session
@@ -165,7 +165,7 @@ async def get_voucher(code: str, request: Request, key: Reader, session: Session
     description="Issued, reserved, released, redeemed, rolled back, expired: each with its "
     "order and details, newest first. Failed look-ups count towards the limit of "
     "`GET /v1/vouchers/{code}`. Scopes `pos`, `shop`, `partner`.",
-    responses=error_responses(VoucherCodeInvalid, VoucherNotFound, RateLimited),
+    responses=error_responses(VoucherCodeInvalid, VoucherNotFound, RateLimited, InvalidCursor),
 )
 async def list_voucher_history(
     code: str, request: Request, key: Reader, page: PageQuery, session: Session

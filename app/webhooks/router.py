@@ -127,7 +127,12 @@ async def create_webhook_endpoint(
     return WebhookEndpointCreated(**read.model_dump(), secret=secret)
 
 
-@router.get("", summary="List webhook endpoints", description="Newest first. Scope `admin`.")
+@router.get(
+    "",
+    summary="List webhook endpoints",
+    description="Newest first. Scope `admin`.",
+    responses=error_responses(InvalidCursor),
+)
 async def list_webhook_endpoints(
     _admin: AdminKey, page: PageQuery, session: Session
 ) -> Page[WebhookEndpointRead]:

@@ -174,6 +174,24 @@ async def test_garbage_cursor_is_invalid_cursor(
     assert_problem(response, 400, "invalid_cursor")
 
 
+async def test_every_list_with_a_cursor_documents_invalid_cursor(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    # Found by fuzzing: most lists answered a foreign cursor with a 400 their document lacked.
+    document = (await client.get("/openapi.json")).json()
+    lists = [
+        (path, operation)
+        for path, item in document["paths"].items()
+        for operation in item.values()
+        if any(parameter["name"] == "cursor" for parameter in operation.get("parameters", []))
+    ]
+    assert len(lists) >= 10
+    for path, operation in lists:
+        assert "invalid_cursor" in operation["responses"]["400"]["x-problem-codes"], path
+    response = await client.get("/v1/members", params={"cursor": "not-ours"}, headers=admin)
+    assert_problem(response, 400, "invalid_cursor")
+
+
 async def test_overlong_cursor_is_a_validation_error(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
