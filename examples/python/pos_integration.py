@@ -12,6 +12,7 @@ import os
 import uuid
 from typing import Any, TypeVar
 
+import httpx
 from stammkunde_client import AuthenticatedClient
 from stammkunde_client.api.earning import create_purchase, create_return
 from stammkunde_client.api.ledger import get_balance
@@ -59,7 +60,9 @@ def answer(result: Any, model: type[T]) -> T:
 
 class Till:
     def __init__(self, base_url: str, api_key: str, till_id: str) -> None:
-        self.client = AuthenticatedClient(base_url=base_url, token=api_key, timeout=10.0)
+        self.client = AuthenticatedClient(
+            base_url=base_url, token=api_key, timeout=httpx.Timeout(10.0)
+        )
         self.till_id = till_id
 
     def key(self, receipt: str, step: str) -> str:

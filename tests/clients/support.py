@@ -127,7 +127,7 @@ def prepare_typescript_project(npm: str) -> Path:
         installed = TYPESCRIPT_PROJECT / "node_modules" / ".installed-lock-sha256"
         wanted = _digest(TYPESCRIPT_PROJECT / "package-lock.json")
         if not installed.exists() or installed.read_text() != wanted:
-            run([npm, "ci", "--no-audit", "--no-fund"], cwd=TYPESCRIPT_PROJECT)
+            run([npm, "ci", "--prefer-offline", "--no-audit", "--no-fund"], cwd=TYPESCRIPT_PROJECT)
             installed.write_text(wanted)
         checked = GENERATED / ".checked-sha256"
         inputs = _digest(*CHECKED_INPUTS)
