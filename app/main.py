@@ -22,6 +22,7 @@ from app.kit.openapi import build_openapi, operation_id
 from app.kit.ratelimit import RateLimiter
 from app.kit.runtime import Runtime
 from app.ops.router import router as ops_router
+from app.ops.shutdown import CancelledRequestMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=settings.max_body_bytes,
         path_limits={imports_router.UPLOAD_PATH: imports_router.MAX_UPLOAD_BYTES},
     )
+    app.add_middleware(CancelledRequestMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router)
     app.include_router(api_router)

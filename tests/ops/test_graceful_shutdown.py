@@ -11,15 +11,18 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import asyncpg
 import httpx
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from app.db.engine import create_engine
 from app.db.session import create_sessionmaker
 from app.earning.models import Purchase
 from app.ledger.models import EarnLot, LedgerTransaction
-from tests.conftest import make_settings
-from tests.factories import stammkunde
+from tests.conftest import BACKENDS, make_settings
+from tests.factories import assert_problem, stammkunde
 from tests.ops.service import STAMMKUNDE, Service, running, serve_environment, set_up_till
 
 GRACE_SECONDS = 10
@@ -143,7 +146,7 @@ async def test_sigterm_during_a_burst_drains_in_flight_purchases_and_exits_clean
     refused = [o for o in outcomes if o.error is not None]
     assert {o.status for o in answered} == {201}, [o.body for o in answered if o.status != 201]
     assert len(refused) == CLIENTS, "each till ends on a refused connection"
-    assert all(o.sent_at >= signalled_at for o in refused)
+    assert all(o.answered_at >= signalled_at for o in refused), [o.error for o in refused]
     # Requests that were running when the signal came were finished, not dropped.
     drained = [o for o in answered if o.answered_at > signalled_at]
     assert drained, "no request was in flight at the signal"
@@ -154,6 +157,8 @@ async def test_sigterm_during_a_burst_drains_in_flight_purchases_and_exits_clean
         assert outcome.body is not None
         assert stored[outcome.order_id] == (outcome.body["points_earned"], 1, 1)
     assert all(entries == 1 and lots == 1 for _, entries, lots in stored.values()), stored
+    # A refused request was not run: had it been, its answer would have been waited for.
+    assert not [o.order_id for o in refused if o.order_id in stored]
     verified = await stammkunde(empty_database.url, "verify")
     assert verified.exit_code == 0, verified.output
 
@@ -163,3 +168,74 @@ async def test_sigterm_during_a_burst_drains_in_flight_purchases_and_exits_clean
         f"(the last {last_answer:.2f}s after it); exit 0 after {exit_seconds:.2f}s; "
         f"{len(stored) - len(answered)} written but unanswered"
     )
+
+
+@pytest.mark.parametrize(
+    "empty_database", [b for b in BACKENDS if b == "postgresql"], indirect=True
+)
+async def test_a_request_still_running_when_the_grace_period_ends_is_cancelled_unwritten(
+    empty_database, tmp_path
+):
+    grace = 1
+    environment = serve_environment(
+        empty_database.url, shutdown_grace_seconds=str(grace), log_level="INFO"
+    )
+    async with running([STAMMKUNDE, "serve"], environment, tmp_path / "serve.log") as service:
+        headers = await set_up_till(empty_database.url)
+        async with httpx.AsyncClient(
+            base_url=service.base_url, timeout=30.0, trust_env=False
+        ) as http:
+            enrolled = await http.post("/v1/members", json={}, headers=headers)
+            assert enrolled.status_code == 201, enrolled.text
+            member_id = enrolled.json()["id"]
+            # The member's writers queue on an advisory lock; holding it holds the sale.
+            holder = await asyncpg_connect(empty_database.url)
+            try:
+                await holder.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", member_id)
+                body = {
+                    "member_id": member_id,
+                    "order_id": "held",
+                    "channel": "pos",
+                    "currency": "EUR",
+                    "total": TOTAL,
+                }
+                sale = asyncio.create_task(
+                    http.post(
+                        "/v1/purchases", json=body, headers={**headers, "Idempotency-Key": "held"}
+                    )
+                )
+                await waiting_for_a_lock(holder)
+                exit_seconds = await service.terminate(within=grace + 10)
+                cut_off = await sale
+            finally:
+                await holder.close()
+
+    assert service.process.returncode == 0, service.log_tail()
+    # Not uvicorn's plain 500: a problem that asks for a retry with the same key.
+    assert_problem(cut_off, 503, "shutting_down")
+    assert cut_off.headers["Retry-After"] == "1"
+    # It waited the grace period out; the bound on the rest is terminate()'s.
+    assert exit_seconds >= grace
+    assert "held" not in await stored_purchases(empty_database.url)
+    verified = await stammkunde(empty_database.url, "verify")
+    assert verified.exit_code == 0, verified.output
+    print(f"a held sale cancelled; exit 0 after {exit_seconds:.2f}s with a {grace}s grace period")
+
+
+async def asyncpg_connect(database_url: str) -> asyncpg.Connection:
+    url = make_url(database_url)
+    return await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, database=url.database
+    )
+
+
+async def waiting_for_a_lock(conn: asyncpg.Connection, within: float = 10.0) -> None:
+    """Until one of the service's statements waits for a lock (bounded)."""
+    deadline = time.monotonic() + within
+    query = (
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 'stammkunde' AND wait_event_type = 'Lock'"
+    )
+    while not await conn.fetchval(query):
+        assert time.monotonic() < deadline, "the sale never reached the lock"
+        await asyncio.sleep(0.05)

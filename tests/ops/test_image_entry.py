@@ -29,7 +29,7 @@ from tests.ops.service import running
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 # What `docker run -e ...` adds: the database and the secret; the image has neither.
 DEPLOYMENT_ENVIRONMENT = ("STAMMKUNDE_DATABASE_URL", "STAMMKUNDE_SECRET_KEY")
-STOP_SECONDS = 15.0
+STOP_SECONDS = 30.0
 HEALTH_CHECK_SECONDS = 10.0
 
 
