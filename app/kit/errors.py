@@ -130,6 +130,12 @@ class DatabaseUnavailable(StammkundeError):
     title = "Database unavailable"
 
 
+class ShuttingDown(StammkundeError):
+    status = 503
+    code = "shutting_down"
+    title = "Shutting down"
+
+
 def error_responses(
     *errors: type[StammkundeError], extra: Mapping[int, Sequence[str]] | None = None
 ) -> dict[int | str, Any]:

@@ -21,6 +21,7 @@ from app.kit.errors import (
     PROBLEM_MEDIA_TYPE,
     DatabaseUnavailable,
     Problem,
+    ShuttingDown,
     error_responses,
     problem_examples,
 )
@@ -36,7 +37,9 @@ def operation_id(route: APIRoute) -> str:
 
 
 def _common_error_responses(authenticated: bool) -> dict[str, Any]:
-    responses = error_responses(*AUTH_ERRORS, DatabaseUnavailable) if authenticated else {}
+    responses = (
+        error_responses(*AUTH_ERRORS, DatabaseUnavailable, ShuttingDown) if authenticated else {}
+    )
     responses[500] = {
         "description": "Internal Server Error: code `internal_error`",
         "content": {

@@ -12,7 +12,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.kit.errors import problem_response
+from app.kit.errors import ShuttingDown
 
 
 class CancelledRequestMiddleware:
@@ -34,13 +34,10 @@ class CancelledRequestMiddleware:
             await self.app(scope, receive, send_watched)
         except asyncio.CancelledError:
             if not response_started:
-                response = problem_response(
-                    503,
-                    "shutting_down",
+                response = ShuttingDown(
                     "The service stopped before the request finished; retry it with the "
                     "same Idempotency-Key.",
-                    "Shutting down",
                     headers={"Retry-After": "1", "Connection": "close"},
-                )
+                ).to_response()
                 await response(scope, receive, send)
             raise
