@@ -60,6 +60,8 @@ def test_every_v1_operation_is_secured_and_documents_its_errors(document):
         assert "admin" in scopes, (path, method)
         for status in ("401", "403", "429", "503"):
             assert status in responses, (path, method, status)
+        if "requestBody" in operation:
+            assert "payload_too_large" in responses["413"]["x-problem-codes"], (path, method)
         for status, response in responses.items():
             if int(status) >= 400:
                 content = response["content"]["application/problem+json"]

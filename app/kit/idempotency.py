@@ -10,6 +10,7 @@ successes; validation errors and crashes release the key.
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,8 @@ from app.kit.runtime import get_runtime
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# Visible ASCII: what survives every HTTP stack unchanged (spaces at the ends would not).
+KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
@@ -224,8 +227,10 @@ async def require_idempotency_key(
 ) -> Claim:
     if idempotency_key is None:
         raise IdempotencyKeyMissing(f"This write requires an {HEADER} header.")
-    if not (0 < len(idempotency_key) <= MAX_KEY_LENGTH) or not idempotency_key.isprintable():
-        raise IdempotencyKeyInvalid(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.")
+    if not re.fullmatch(KEY_PATTERN, idempotency_key):
+        raise IdempotencyKeyInvalid(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces)."
+        )
     settings = get_runtime(request).settings
     request_fingerprint = fingerprint(
         request.method, request.url.path, request.url.query, await request.body()

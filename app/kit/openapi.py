@@ -26,6 +26,7 @@ from app.kit.errors import (
     problem_examples,
 )
 from app.kit.idempotency import HEADER as IDEMPOTENCY_HEADER
+from app.kit.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
 from app.kit.openapi_links import add_links
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -110,6 +111,18 @@ def _describe_422(description: str) -> str:
     return f"{description} | `validation_error`"
 
 
+def _too_large() -> dict[str, Any]:
+    """Every body passes the size limit (``max_body_bytes``) before anything else."""
+    return {
+        "description": "Content Too Large: code `payload_too_large`",
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "examples": problem_examples(413, {"payload_too_large": "Content Too Large"})
+            }
+        },
+    }
+
+
 VALIDATION_EXAMPLE = {
     "summary": "Validation error",
     "value": {
@@ -156,6 +169,8 @@ def _apply_conventions(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for status, response in _common_error_responses(authenticated).items():
         responses.setdefault(status, response)
+    if "requestBody" in operation:
+        responses.setdefault("413", _too_large())
     for status, response in responses.items():
         if int(status) >= 400:
             responses[status] = _problem_response(status, response)
@@ -165,4 +180,4 @@ def _apply_conventions(operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "header" and parameter.get("name") == IDEMPOTENCY_HEADER:
             parameter["required"] = required
-            parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 255}
+            parameter["schema"] = {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}

@@ -8,6 +8,7 @@ again are kept (not validation errors nor crashes).
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
@@ -199,6 +200,22 @@ async def test_overlong_key_is_refused(client: httpx.AsyncClient, admin: dict[st
     assert_problem(response, 400, "idempotency_key_invalid")
     longest = await client.post(PATH, json=CREATE, headers=headers(admin, "k" * 255))
     assert longest.status_code == 201, longest.text
+
+
+@pytest.mark.parametrize("key", ["till 1 sale 7", "kasse-\u00e4"])
+async def test_a_key_outside_visible_ascii_is_refused_as_documented(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], key: str
+) -> None:
+    """The document's pattern for the header is what the service checks."""
+    response = await client.post(
+        PATH, json=CREATE, headers={**admin, "Idempotency-Key": key.encode("latin-1")}
+    )
+    assert_problem(response, 400, "idempotency_key_invalid")
+    assert await listed_names(client, admin) == ["test admin"]
+    operation = app.openapi()["paths"][PATH]["post"]
+    header = next(p for p in operation["parameters"] if p["in"] == "header")
+    assert not re.fullmatch(header["schema"]["pattern"], key)
+    assert re.fullmatch(header["schema"]["pattern"], "till-1-sale-7")
 
 
 # --- replays --------------------------------------------------------------------------------
