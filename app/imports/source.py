@@ -40,8 +40,9 @@ def _records(reader: "_csv.Reader") -> Iterator[Line]:
     except csv.Error as error:
         raise ImportFileInvalid(f"Line {reader.line_num + 1} is not valid CSV: {error}.") from None
     except UnicodeDecodeError:
+        # Text is decoded a block at a time: the bad byte is somewhere after this line.
         raise ImportFileInvalid(
-            f"Line {reader.line_num + 1} is not UTF-8 text; save the file as UTF-8 CSV."
+            f"The file is not UTF-8 text after line {reader.line_num}; save it as UTF-8 CSV."
         ) from None
 
 
