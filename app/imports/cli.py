@@ -47,7 +47,9 @@ def members(
     ] = None,
     rejects: Annotated[
         Path | None,
-        typer.Option(help="Where the rejected rows go, with reasons [default: FILE.rejects.csv]."),
+        typer.Option(
+            help="Where the rejected rows go, with reasons.", show_default="FILE.rejects.csv"
+        ),
     ] = None,
     default_region: Annotated[
         str,
@@ -58,8 +60,10 @@ def members(
     ] = CHUNK_SIZE,
     dry_run: Annotated[bool, typer.Option(help="Check and report; write nothing.")] = False,
 ) -> None:
-    """Import members; report rejected rows and likely duplicates. Running it again with the
-    same file creates nothing and posts nothing."""
+    """Import members; report rejected rows and likely duplicates.
+
+    Running it again with the same file creates nothing and posts nothing.
+    """
     rejects = rejects or file.with_suffix(".rejects.csv")
     started = time.perf_counter()
     try:
