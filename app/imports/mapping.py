@@ -24,6 +24,8 @@ DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
     "opening_balance": ("opening_balance", "points", "balance", "punkte"),
 }
 FIELDS = tuple(DEFAULT_HEADERS)
+# What parse_overrides takes, for the document: a known field, "=", the column (or nothing).
+MAPPING_PATTERN = rf"^\s*({'|'.join(FIELDS)})\s*="
 
 
 def normalise_header(name: str) -> str:

@@ -2,7 +2,7 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 from app.imports import source
 from app.imports.errors import (
@@ -11,7 +11,7 @@ from app.imports.errors import (
     ImportMappingInvalid,
     UnsupportedMediaType,
 )
-from app.imports.mapping import parse_overrides
+from app.imports.mapping import MAPPING_PATTERN, parse_overrides
 from app.imports.schemas import ImportReport, RejectedRow
 from app.imports.service import CHUNK_SIZE, MemberImport, Tally
 from app.kit.auth import AdminKey
@@ -88,7 +88,7 @@ async def import_members(
     _: OptionalIdempotencyKey,
     session: Session,
     map: Annotated[
-        list[str] | None,
+        list[Annotated[str, StringConstraints(pattern=MAPPING_PATTERN)]] | None,
         Query(
             description="`field=column`: the column holding a field, where its header name "
             "is not one of the defaults; `field=` leaves a field out. Repeatable.",

@@ -225,7 +225,10 @@ async def test_a_file_that_cannot_be_read_is_refused_with_a_stable_code(client, 
             "/v1/imports/members", content=body, headers={**admin, **headers}
         )
         assert_problem(response, status, code)
+    # An unknown field is the document's pattern (validation); a column the file lacks is not.
     mapped = await upload(client, admin, "email\na@example.com\n", map=["mail=email"])
+    assert_problem(mapped, 422, "validation_error")
+    mapped = await upload(client, admin, "email\na@example.com\n", map=["email=E-Mail"])
     assert_problem(mapped, 422, "import_mapping_invalid")
     region = await upload(client, admin, "email\na@example.com\n", default_region="XX")
     assert_problem(region, 422, "validation_error")
