@@ -3,14 +3,15 @@ from enum import StrEnum
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from app.kit.schemas import Instant, MinorUnits, Uuid
 from app.ledger.schemas import BalanceSummary
 from app.members.schemas import CardNumber
 from app.program.schemas import CurrencyCode
 
-MinorUnits = Annotated[int, Field(ge=0, le=100_000_000_000)]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
+Quantity = Annotated[StrictInt, Field(gt=0, le=100_000)]
 
 
 class Channel(StrEnum):
@@ -24,7 +25,7 @@ class LineItem(BaseModel):
 
     sku: Sku
     category: str | None = Field(default=None, max_length=64)
-    quantity: int = Field(gt=0, le=100_000)
+    quantity: Quantity
     unit_price: MinorUnits
 
 
@@ -54,7 +55,7 @@ class PurchaseCreate(BaseModel):
         },
     )
 
-    member_id: UUID | None = None
+    member_id: Uuid | None = None
     card_number: CardNumber | None = None
     order_id: str = Field(min_length=1, max_length=100)
     channel: Channel
@@ -62,7 +63,7 @@ class PurchaseCreate(BaseModel):
     currency: CurrencyCode
     total: MinorUnits
     items: list[LineItem] = Field(default_factory=list, max_length=500)
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Instant | None = Field(
         default=None,
         description="When the sale happened (default: now); dates are counted from it.",
     )
@@ -118,7 +119,7 @@ class ReceiptClaim(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     claim_code: str = Field(min_length=1, max_length=40)
-    member_id: UUID
+    member_id: Uuid
 
 
 class ReceiptClaimed(BaseModel):
@@ -133,7 +134,7 @@ class ReturnedItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
-    quantity: int = Field(gt=0, le=100_000)
+    quantity: Quantity
 
 
 class PurchaseReturnCreate(BaseModel):
@@ -145,7 +146,7 @@ class PurchaseReturnCreate(BaseModel):
     )
 
     items: list[ReturnedItem] | None = Field(default=None, min_length=1, max_length=500)
-    amount: int | None = Field(default=None, gt=0, le=100_000_000_000)
+    amount: StrictInt | None = Field(default=None, gt=0, le=100_000_000_000)
 
     @model_validator(mode="after")
     def _items_or_amount(self) -> Self:

@@ -2,9 +2,10 @@ from datetime import datetime
 from typing import Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from app.gifts.models import GiftStatus
+from app.kit.schemas import Uuid
 from app.ledger.schemas import BalanceSummary
 from app.members.schemas import MemberCreate
 from app.vouchers.models import VoucherKind
@@ -23,8 +24,8 @@ class GiftCreate(BaseModel):
         },
     )
 
-    points: int | None = Field(default=None, ge=1, le=10_000_000)
-    reward_id: UUID | None = None
+    points: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    reward_id: Uuid | None = None
     message: str | None = Field(default=None, max_length=500)
     recipient_hint: str | None = Field(
         default=None, max_length=200, description="Who it is for, for the sender's own list."
@@ -107,7 +108,7 @@ class GiftClaim(BaseModel):
         },
     )
 
-    member_id: UUID | None = None
+    member_id: Uuid | None = None
     member: MemberCreate | None = None
 
     @model_validator(mode="after")
@@ -137,7 +138,7 @@ class GiftClaimed(BaseModel):
 class GiftCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    member_id: UUID = Field(description="The sender, confirming it is theirs to take back.")
+    member_id: Uuid = Field(description="The sender, confirming it is theirs to take back.")
 
 
 class GiftTakenBack(BaseModel):

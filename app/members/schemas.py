@@ -2,8 +2,9 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from app.kit.schemas import Day, Omittable, Uuid
 from app.members.cards import is_valid_card_number
 from app.members.phones import to_e164
 
@@ -22,7 +23,15 @@ def _phone(value: str) -> str:
     return to_e164(value)
 
 
-CardNumber = Annotated[str, Field(examples=["2712345678901236"]), AfterValidator(_card_number)]
+CardNumber = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{8,19}$",
+        examples=["2712345678901236"],
+        description="8 to 19 digits, the last a Luhn check digit.",
+    ),
+    AfterValidator(_card_number),
+]
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=100)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -57,7 +66,7 @@ class MemberCreate(BaseModel):
     email: Email | None = None
     phone: Phone | None = None
     name: Name | None = None
-    birthdate: date | None = None
+    birthdate: Day | None = None
     segments: list[Segment] = Field(
         default_factory=list,
         max_length=20,
@@ -71,23 +80,18 @@ class MemberCreate(BaseModel):
 
 
 class MemberUpdate(BaseModel):
-    """Fields given replace the current value; ``null`` clears an optional field."""
+    """Fields given replace the current value; ``null`` clears an optional field (and
+    ``segments``). A member always has a card: ``card_number`` can be replaced, not cleared."""
 
     model_config = ConfigDict(extra="forbid")
 
     external_id: ExternalId | None = None
-    card_number: CardNumber | None = None
+    card_number: Omittable[CardNumber] = None
     email: Email | None = None
     phone: Phone | None = None
     name: Name | None = None
-    birthdate: date | None = None
+    birthdate: Day | None = None
     segments: list[Segment] | None = Field(default=None, max_length=20)
-
-    @model_validator(mode="after")
-    def _card_number_not_cleared(self) -> "MemberUpdate":
-        if "card_number" in self.model_fields_set and self.card_number is None:
-            raise ValueError("card_number cannot be cleared; give the new card's number")
-        return self
 
 
 class MemberRead(BaseModel):
@@ -136,7 +140,7 @@ class MemberMerge(BaseModel):
         },
     )
 
-    source_member_id: UUID = Field(
+    source_member_id: Uuid = Field(
         description="The duplicate: its points, lots, vouchers, open gifts and history move "
         "to the member in the path, and look-ups of its card number lead there."
     )

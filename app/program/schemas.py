@@ -3,7 +3,9 @@ from enum import StrEnum
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from app.kit.schemas import DecimalRange, MinorUnits
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 
@@ -42,19 +44,19 @@ TimeZoneName = Annotated[
 ]
 EarnRate = Annotated[
     Decimal,
+    DecimalRange(0, 10_000, r"^(10000(\.0{1,4})?|(0|[1-9][0-9]{0,3})(\.[0-9]{1,4})?)$"),
     Field(
-        ge=0,
-        le=10_000,
-        decimal_places=4,
-        description="Points per 1.00 of currency; may be fractional (0.1 = 1 point per 10.00).",
+        description="Points per 1.00 of currency; may be fractional (0.1 = 1 point per 10.00): "
+        '0 to 10000, at most 4 decimal places as a string ("0.1"); a number is rounded to 4 '
+        "places.",
     ),
 ]
 PendingDays = Annotated[
-    int,
+    StrictInt,
     Field(ge=0, le=365, description="Days purchase points stay pending (the return window)."),
 ]
 ExpiryMonths = Annotated[
-    int,
+    StrictInt,
     Field(
         ge=0,
         le=120,
@@ -62,7 +64,7 @@ ExpiryMonths = Annotated[
     ),
 ]
 ExpiryNoticeDays = Annotated[
-    int,
+    StrictInt,
     Field(
         ge=0,
         le=365,
@@ -71,25 +73,24 @@ ExpiryNoticeDays = Annotated[
     ),
 ]
 PointValue = Annotated[
-    int, Field(ge=0, le=1_000_000, description="Value of one point in minor units.")
+    StrictInt, Field(ge=0, le=1_000_000, description="Value of one point in minor units.")
 ]
 ClaimDays = Annotated[
-    int, Field(ge=1, le=365, description="Days a receipt without a member can be claimed.")
+    StrictInt, Field(ge=1, le=365, description="Days a receipt without a member can be claimed.")
 ]
 Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=200)]
-BonusPoints = Annotated[int, Field(ge=0, le=1_000_000)]
+BonusPoints = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 GiftDays = Annotated[
-    int, Field(ge=1, le=365, description="Days a gift code can be claimed before it expires.")
+    StrictInt, Field(ge=1, le=365, description="Days a gift code can be claimed before it expires.")
 ]
-GiftPoints = Annotated[int, Field(ge=1, le=10_000_000)]
-Limit = Annotated[int, Field(ge=0, le=10_000_000, description="0 = no limit.")]
-MinimumTotal = Annotated[int, Field(ge=0, le=100_000_000_000)]
+GiftPoints = Annotated[StrictInt, Field(ge=1, le=10_000_000)]
+Limit = Annotated[StrictInt, Field(ge=0, le=10_000_000, description="0 = no limit.")]
 GraceDays = Annotated[
-    int,
+    StrictInt,
     Field(ge=0, le=365, description="Days after a tier review date before a downgrade applies."),
 ]
 AbcAShare = Annotated[
-    int,
+    StrictInt,
     Field(
         ge=1,
         le=100,
@@ -98,7 +99,7 @@ AbcAShare = Annotated[
     ),
 ]
 AbcBShare = Annotated[
-    int,
+    StrictInt,
     Field(
         ge=0,
         le=99,
@@ -153,7 +154,7 @@ class ProgramSettings(BaseModel):
     referral_bonus_referee: BonusPoints = Field(
         default=0, description="Points for the new member who came on a recommendation."
     )
-    referral_min_purchase_total: MinimumTotal = Field(
+    referral_min_purchase_total: MinorUnits = Field(
         default=0, description="Minor units the referee's first qualifying purchase must reach."
     )
     referral_max_per_referrer_per_month: Limit = Field(
@@ -177,7 +178,7 @@ class ProgramSettings(BaseModel):
 
 
 class ProgramUpdate(BaseModel):
-    """Fields given replace the current value; fields left out keep it."""
+    """Fields given replace the current value; fields left out (or ``null``) keep it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -205,7 +206,7 @@ class ProgramUpdate(BaseModel):
     gift_max_points_per_month: Limit | None = None
     referral_bonus_referrer: BonusPoints | None = None
     referral_bonus_referee: BonusPoints | None = None
-    referral_min_purchase_total: MinimumTotal | None = None
+    referral_min_purchase_total: MinorUnits | None = None
     referral_max_per_referrer_per_month: Limit | None = None
     abc_a_share: AbcAShare | None = None
     abc_b_share: AbcBShare | None = None

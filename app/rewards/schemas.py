@@ -4,30 +4,29 @@ from datetime import datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from app.earning.schemas import Channel
+from app.kit.schemas import Instant, MinorUnits, Omittable, Uuid
 from app.vouchers.models import VoucherKind
-from app.vouchers.schemas import Label, MinorAmount, VoucherTerms
+from app.vouchers.schemas import Categories, Channels, Discount, Label, ValidDays, VoucherTerms
 
-CostPoints = Annotated[int, Field(ge=1, le=100_000_000)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+CostPoints = Annotated[StrictInt, Field(ge=1, le=100_000_000)]
+Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+TierIds = Annotated[list[Uuid], Field(max_length=50)]
 
 
 class RewardFields(VoucherTerms):
     """A catalogue entry; ``kind`` … ``categories`` are the terms of the voucher it issues."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     description: str | None = Field(default=None, max_length=2000)
     cost_points: CostPoints
-    active: bool = True
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = Field(default=None, description="Exclusive.")
-    stock: int | None = Field(
-        default=None, ge=0, le=1_000_000_000, description="Vouchers left to issue; null: no limit."
-    )
-    tier_ids: list[UUID] = Field(
-        default_factory=list, max_length=50, description="Empty: members of every tier."
-    )
+    active: StrictBool = True
+    starts_at: Instant | None = None
+    ends_at: Instant | None = Field(default=None, description="Exclusive.")
+    stock: Stock | None = Field(default=None, description="Vouchers left to issue; null: no limit.")
+    tier_ids: TierIds = Field(default_factory=list, description="Empty: members of every tier.")
 
     @model_validator(mode="after")
     def _window(self) -> Self:
@@ -63,26 +62,27 @@ class RewardCreate(RewardFields):
 
 
 class RewardUpdate(BaseModel):
-    """Fields given replace the current value (``null`` clears an optional one)."""
+    """Fields given replace the current value; ``null`` clears the nullable ones (a list is
+    emptied with ``[]``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Omittable[Name] = None
     description: str | None = Field(default=None, max_length=2000)
-    cost_points: CostPoints | None = None
-    active: bool | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    stock: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    tier_ids: list[UUID] | None = Field(default=None, max_length=50)
-    kind: VoucherKind | None = None
-    value: int | None = Field(default=None, ge=1, le=100_000_000_000)
+    cost_points: Omittable[CostPoints] = None
+    active: Omittable[StrictBool] = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    stock: Stock | None = None
+    tier_ids: Omittable[TierIds] = None
+    kind: Omittable[VoucherKind] = None
+    value: Discount | None = None
     sku: Label | None = None
-    min_order_total: MinorAmount | None = None
-    max_discount: int | None = Field(default=None, ge=1, le=100_000_000_000)
-    valid_days: int | None = Field(default=None, ge=1, le=3650)
-    channels: list[Channel] | None = Field(default=None, max_length=3)
-    categories: list[Label] | None = Field(default=None, max_length=100)
+    min_order_total: MinorUnits | None = None
+    max_discount: Discount | None = None
+    valid_days: Omittable[ValidDays] = None
+    channels: Omittable[Channels] = None
+    categories: Omittable[Categories] = None
 
 
 class RewardRead(RewardFields):

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from app.ledger.schemas import BalanceSummary
 
@@ -15,7 +15,7 @@ class RedemptionCreate(BaseModel):
         json_schema_extra={"examples": [{"points": 500, "order_id": "POS-3-000912"}]},
     )
 
-    points: int = Field(gt=0, le=1_000_000_000)
+    points: StrictInt = Field(gt=0, le=1_000_000_000)
     order_id: Reference | None = Field(
         default=None, description="At most one redemption per member and order."
     )
@@ -43,7 +43,7 @@ class AdjustmentCreate(BaseModel):
         json_schema_extra={"examples": [{"points": 200, "reason": "Kulanz: late delivery"}]},
     )
 
-    points: int = Field(
+    points: StrictInt = Field(
         ge=-1_000_000_000, le=1_000_000_000, description="Positive credits, negative debits; not 0."
     )
     reason: str = Field(min_length=1, max_length=500)

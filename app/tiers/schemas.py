@@ -4,14 +4,16 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from app.kit.schemas import DecimalRange, Instant, Omittable, Uuid
 
 TierName = Annotated[str, Field(min_length=1, max_length=100, examples=["Gold"])]
 Rank = Annotated[
-    int, Field(ge=0, le=1_000, description="Order of the tiers: higher is better; unique.")
+    StrictInt, Field(ge=0, le=1_000, description="Order of the tiers: higher is better; unique.")
 ]
 Threshold = Annotated[
-    int,
+    StrictInt,
     Field(
         ge=0,
         le=1_000_000_000,
@@ -20,11 +22,10 @@ Threshold = Annotated[
 ]
 Multiplier = Annotated[
     Decimal,
+    DecimalRange(1, 100, r"^(100(\.0{1,4})?|[1-9][0-9]?(\.[0-9]{1,4})?)$"),
     Field(
-        ge=1,
-        le=100,
-        decimal_places=4,
-        description="Multiplies a purchase's base points (1.5 = 50 % extra).",
+        description="Multiplies a purchase's base points (1.5 = 50 % extra): 1 to 100, at "
+        'most 4 decimal places as a string ("1.5"); a number is rounded to 4 places.',
     ),
 ]
 Benefits = Annotated[
@@ -57,22 +58,15 @@ class TierCreate(BaseModel):
 
 
 class TierUpdate(BaseModel):
-    """Fields given replace the current value; fields left out keep it."""
+    """Fields given replace the current value; fields left out keep it (none is nullable)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: TierName | None = None
-    rank: Rank | None = None
-    threshold: Threshold | None = None
-    multiplier: Multiplier | None = None
-    benefits: Benefits | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> "TierUpdate":
-        cleared = [field for field in self.model_fields_set if getattr(self, field) is None]
-        if cleared:
-            raise ValueError(f"{', '.join(sorted(cleared))} cannot be null")
-        return self
+    name: Omittable[TierName] = None
+    rank: Omittable[Rank] = None
+    threshold: Omittable[Threshold] = None
+    multiplier: Omittable[Multiplier] = None
+    benefits: Omittable[Benefits] = None
 
 
 class TierSummary(BaseModel):
@@ -135,8 +129,8 @@ class ManualTierAssign(BaseModel):
         },
     )
 
-    tier_id: UUID
-    until: AwareDatetime = Field(description="When the manual tier ends; in the future.")
+    tier_id: Uuid
+    until: Instant = Field(description="When the manual tier ends; in the future.")
     reason: str | None = Field(default=None, min_length=1, max_length=200)
 
 

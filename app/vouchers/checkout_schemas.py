@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from app.earning.schemas import Channel, LineItem, MinorUnits
+from app.earning.schemas import Channel, LineItem
+from app.kit.schemas import MinorUnits, Uuid
 from app.program.schemas import CurrencyCode
 from app.vouchers.discount import Item, Order, Reason
 
@@ -78,7 +79,7 @@ class VoucherReservationCreate(BaseModel):
     )
 
     order_id: OrderId
-    ttl_seconds: int | None = Field(
+    ttl_seconds: StrictInt | None = Field(
         default=None,
         ge=1,
         description="How long to hold the voucher (default 15 minutes; longer than the "
@@ -101,7 +102,7 @@ class VoucherRedeem(_OrderFields):
     )
 
     order_id: OrderId
-    reservation_id: UUID | None = Field(
+    reservation_id: Uuid | None = Field(
         default=None, description="The reservation this checkout holds, if any."
     )
 
@@ -118,13 +119,13 @@ class VoucherRedemptionRead(BaseModel):
 class VoucherReservationRelease(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reservation_id: UUID
+    reservation_id: Uuid
 
 
 class VoucherRedemptionRollback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    redemption_id: UUID
+    redemption_id: Uuid
 
 
 class VoucherCheckoutState(BaseModel):

@@ -8,16 +8,21 @@ from datetime import datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from app.earning.schemas import Channel
+from app.kit.schemas import MinorUnits, Uuid
 from app.ledger.schemas import BalanceSummary
 from app.vouchers.models import VoucherKind, VoucherStatus
 
 BASIS_POINTS = 10_000
 MAX_BATCH = 100_000
-MinorAmount = Annotated[int, Field(ge=0, le=100_000_000_000)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
+# The terms' types, shared by a reward's partial update.
+Discount = Annotated[StrictInt, Field(ge=1, le=100_000_000_000)]
+ValidDays = Annotated[StrictInt, Field(ge=1, le=3650)]
+Channels = Annotated[list[Channel], Field(max_length=3)]
+Categories = Annotated[list[Label], Field(max_length=100)]
 
 
 class VoucherTerms(BaseModel):
@@ -26,29 +31,23 @@ class VoucherTerms(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: VoucherKind
-    value: int | None = Field(
+    value: Discount | None = Field(
         default=None,
-        ge=1,
-        le=100_000_000_000,
         description="amount: minor units off; percent: basis points off (1000 = 10 %, "
         "at most 10000); product: not used.",
     )
     sku: Label | None = Field(default=None, description="product: the item given free.")
-    min_order_total: MinorAmount | None = Field(
+    min_order_total: MinorUnits | None = Field(
         default=None, description="Minor units the order must reach."
     )
-    max_discount: int | None = Field(
-        default=None, ge=1, le=100_000_000_000, description="percent: the most it takes off."
+    max_discount: Discount | None = Field(
+        default=None, description="percent: the most it takes off."
     )
-    valid_days: int = Field(
-        ge=1, le=3650, description="Valid until the end of the local day this many days on."
+    valid_days: ValidDays = Field(
+        description="Valid until the end of the local day this many days on."
     )
-    channels: list[Channel] = Field(
-        default_factory=list, max_length=3, description="Empty: every channel."
-    )
-    categories: list[Label] = Field(
-        default_factory=list, max_length=100, description="Empty: the whole order."
-    )
+    channels: Channels = Field(default_factory=list, description="Empty: every channel.")
+    categories: Categories = Field(default_factory=list, description="Empty: the whole order.")
 
     @model_validator(mode="after")
     def _consistent_with_kind(self) -> Self:
@@ -75,7 +74,7 @@ class VoucherIssue(BaseModel):
         json_schema_extra={"examples": [{"reward_id": "0193c2a4-5b6e-7c8d-9e0f-1a2b3c4d5e6f"}]},
     )
 
-    reward_id: UUID
+    reward_id: Uuid
 
 
 class VoucherRead(BaseModel):
@@ -135,8 +134,8 @@ class VoucherBatchCreate(BaseModel):
     )
 
     template: VoucherTerms | None = None
-    reward_id: UUID | None = Field(default=None, description="Copy this reward's voucher terms.")
-    count: int = Field(ge=1, le=MAX_BATCH)
+    reward_id: Uuid | None = Field(default=None, description="Copy this reward's voucher terms.")
+    count: StrictInt = Field(ge=1, le=MAX_BATCH)
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

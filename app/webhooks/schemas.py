@@ -3,7 +3,7 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.events.types import MAX_PATTERNS, TypePattern
 from app.webhooks.models import DeliveryStatus
@@ -57,7 +57,7 @@ class WebhookEndpointUpdate(BaseModel):
     url: Url | None = None
     event_types: EventTypes | None = None
     description: Description | None = None
-    enabled: bool | None = Field(
+    enabled: StrictBool | None = Field(
         default=None,
         description="A disabled endpoint gets no new deliveries; its pending ones wait until "
         "it is enabled again.",
