@@ -9,7 +9,6 @@ from pydantic import (
     Field,
     NaiveDatetime,
     StrictBool,
-    StrictInt,
     WithJsonSchema,
     model_validator,
 )
@@ -17,18 +16,18 @@ from pydantic import (
 from app.analytics.models import AbcClass
 from app.campaigns.models import CampaignKind
 from app.earning.schemas import Channel
-from app.kit.schemas import MinorUnits, Omittable, Uuid, text_in
+from app.kit.schemas import JsonInteger, MinorUnits, Omittable, Uuid, text_in
 from app.tiers.schemas import Multiplier
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
-Points = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
-PointsCap = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+Points = Annotated[int, Field(ge=1, le=1_000_000), JsonInteger]
+PointsCap = Annotated[int, Field(ge=0, le=1_000_000), JsonInteger]
 # Lists a campaign is limited by; empty: no limit.
 Categories = Annotated[list[Label], Field(max_length=100)]
 Skus = Annotated[list[Label], Field(max_length=1000)]
 Weekdays = Annotated[
-    list[Annotated[StrictInt, Field(ge=1, le=7)]],
+    list[Annotated[int, Field(ge=1, le=7), JsonInteger]],
     Field(max_length=7, description="ISO weekdays: 1 = Monday ... 7 = Sunday."),
 ]
 Channels = Annotated[list[Channel], Field(max_length=3)]

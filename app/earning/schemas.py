@@ -3,15 +3,15 @@ from enum import StrEnum
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.kit.schemas import Instant, MinorUnits, Uuid
+from app.kit.schemas import Instant, JsonInteger, MinorUnits, Uuid
 from app.ledger.schemas import BalanceSummary
 from app.members.schemas import CardNumber
 from app.program.schemas import CurrencyCode
 
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
-Quantity = Annotated[StrictInt, Field(gt=0, le=100_000)]
+Quantity = Annotated[int, Field(gt=0, le=100_000), JsonInteger]
 
 
 class Channel(StrEnum):
@@ -146,7 +146,7 @@ class PurchaseReturnCreate(BaseModel):
     )
 
     items: list[ReturnedItem] | None = Field(default=None, min_length=1, max_length=500)
-    amount: StrictInt | None = Field(default=None, gt=0, le=100_000_000_000)
+    amount: Annotated[int, Field(gt=0, le=100_000_000_000), JsonInteger] | None = None
 
     @model_validator(mode="after")
     def _items_or_amount(self) -> Self:

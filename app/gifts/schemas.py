@@ -1,11 +1,11 @@
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.gifts.models import GiftStatus
-from app.kit.schemas import Uuid
+from app.kit.schemas import JsonInteger, Uuid
 from app.ledger.schemas import BalanceSummary
 from app.members.schemas import MemberCreate
 from app.vouchers.models import VoucherKind
@@ -24,7 +24,7 @@ class GiftCreate(BaseModel):
         },
     )
 
-    points: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    points: Annotated[int, Field(ge=1, le=10_000_000), JsonInteger] | None = None
     reward_id: Uuid | None = None
     message: str | None = Field(default=None, max_length=500)
     recipient_hint: str | None = Field(

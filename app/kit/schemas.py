@@ -5,8 +5,8 @@ pydantic is lax: an integer field takes ``false`` or ``"12"``, a boolean takes `
 ``"yes"``, a date-time takes a Unix timestamp, a UUID its ``urn:uuid:`` form. JSON Schema,
 and so every client generator and fuzzer reading the document, calls all of these invalid;
 a service that takes them anyway keeps mistakes of an integration quiet (``"threshold":
-false`` becoming a tier at 0 points). Request models therefore use ``StrictInt`` and
-``StrictBool`` for numbers and flags, and the types below for the rest. Whole models are
+false`` becoming a tier at 0 points). Request models therefore use ``JsonInteger`` for whole
+numbers, ``StrictBool`` for flags, and the other types below for the rest. Whole models are
 not strict: in Python mode that would refuse the strings dates and UUIDs arrive as.
 
 Response models need none of this: the service builds them itself.
@@ -26,10 +26,9 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
-    StrictInt,
 )
 from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 T = TypeVar("T")
 
@@ -60,11 +59,25 @@ def text_in(pattern: re.Pattern[str], parsed: type, what: str) -> Any:
     return BeforeValidator(check)
 
 
+def _json_integer(value: object) -> object:
+    # JSON Schema's integer is any number without a fraction, 524.0 too (pydantic's strict
+    # int would refuse that); but neither true nor "524".
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
 def _not_null(value: T | None) -> T:
     if value is None:
         raise ValueError("may be left out, but not null")
     return value
 
+
+JsonInteger = BeforeValidator(_json_integer)
+"""A whole number as JSON Schema's ``integer`` has it: ``12`` or ``12.0``, not ``true`` or
+``"12"``. Put it last, after the constraints, as in ``Annotated[int, Field(ge=0),
+JsonInteger]``: constraints added outside it reach the document as ``ge``/``le`` instead of
+``minimum``/``maximum``."""
 
 Instant = Annotated[
     AwareDatetime,
@@ -80,7 +93,7 @@ Day = Annotated[date, text_in(_FULL_DATE, date, "a date as YYYY-MM-DD")]
 Uuid = Annotated[UUID, text_in(_UUID, UUID, "a UUID in its hyphenated form")]
 """A UUID in its hyphenated text form."""
 
-MinorUnits = Annotated[StrictInt, Field(ge=0, le=100_000_000_000)]
+MinorUnits = Annotated[int, Field(ge=0, le=100_000_000_000), JsonInteger]
 """An amount of money in minor units of the currency (1999 = 19.99)."""
 
 Omittable = Annotated[T | SkipJsonSchema[None], AfterValidator(_not_null)]

@@ -3,9 +3,9 @@ from enum import StrEnum
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from app.kit.schemas import DecimalRange, MinorUnits
+from app.kit.schemas import DecimalRange, JsonInteger, MinorUnits
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 
@@ -52,60 +52,70 @@ EarnRate = Annotated[
     ),
 ]
 PendingDays = Annotated[
-    StrictInt,
+    int,
     Field(ge=0, le=365, description="Days purchase points stay pending (the return window)."),
+    JsonInteger,
 ]
 ExpiryMonths = Annotated[
-    StrictInt,
+    int,
     Field(
         ge=0,
         le=120,
         description="Months after the purchase at whose local day's end points expire; 0 = never.",
     ),
+    JsonInteger,
 ]
 ExpiryNoticeDays = Annotated[
-    StrictInt,
+    int,
     Field(
         ge=0,
         le=365,
         description="Days before a lot of points expires that `points.expiring_soon` is "
         "emitted for it (once per lot); 0 = no notices.",
     ),
+    JsonInteger,
 ]
 PointValue = Annotated[
-    StrictInt, Field(ge=0, le=1_000_000, description="Value of one point in minor units.")
+    int, Field(ge=0, le=1_000_000, description="Value of one point in minor units."), JsonInteger
 ]
 ClaimDays = Annotated[
-    StrictInt, Field(ge=1, le=365, description="Days a receipt without a member can be claimed.")
+    int,
+    Field(ge=1, le=365, description="Days a receipt without a member can be claimed."),
+    JsonInteger,
 ]
 Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=200)]
-BonusPoints = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+BonusPoints = Annotated[int, Field(ge=0, le=1_000_000), JsonInteger]
 GiftDays = Annotated[
-    StrictInt, Field(ge=1, le=365, description="Days a gift code can be claimed before it expires.")
+    int,
+    Field(ge=1, le=365, description="Days a gift code can be claimed before it expires."),
+    JsonInteger,
 ]
-GiftPoints = Annotated[StrictInt, Field(ge=1, le=10_000_000)]
-Limit = Annotated[StrictInt, Field(ge=0, le=10_000_000, description="0 = no limit.")]
+GiftPoints = Annotated[int, Field(ge=1, le=10_000_000), JsonInteger]
+Limit = Annotated[int, Field(ge=0, le=10_000_000, description="0 = no limit."), JsonInteger]
 GraceDays = Annotated[
-    StrictInt,
+    int,
     Field(ge=0, le=365, description="Days after a tier review date before a downgrade applies."),
+    JsonInteger,
 ]
 AbcAShare = Annotated[
-    StrictInt,
+    int,
     Field(
         ge=1,
         le=100,
         description="Percent of revenue that class A reaches: A is the smallest set of top "
         "members (by revenue) whose revenue together reaches this share.",
     ),
+    JsonInteger,
 ]
 AbcBShare = Annotated[
-    StrictInt,
+    int,
     Field(
         ge=0,
         le=99,
         description="Percent of revenue of class B, the members after A until A and B "
         "together reach abc_a_share + abc_b_share; the rest is C.",
     ),
+    JsonInteger,
 ]
 
 

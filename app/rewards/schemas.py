@@ -4,15 +4,15 @@ from datetime import datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from app.kit.schemas import Instant, MinorUnits, Omittable, Uuid
+from app.kit.schemas import Instant, JsonInteger, MinorUnits, Omittable, Uuid
 from app.vouchers.models import VoucherKind
 from app.vouchers.schemas import Categories, Channels, Discount, Label, ValidDays, VoucherTerms
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
-CostPoints = Annotated[StrictInt, Field(ge=1, le=100_000_000)]
-Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+CostPoints = Annotated[int, Field(ge=1, le=100_000_000), JsonInteger]
+Stock = Annotated[int, Field(ge=0, le=1_000_000_000), JsonInteger]
 TierIds = Annotated[list[Uuid], Field(max_length=50)]
 
 

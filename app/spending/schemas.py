@@ -2,8 +2,9 @@ from datetime import datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.kit.schemas import JsonInteger
 from app.ledger.schemas import BalanceSummary
 
 Reference = Annotated[str, Field(min_length=1, max_length=100)]
@@ -15,7 +16,7 @@ class RedemptionCreate(BaseModel):
         json_schema_extra={"examples": [{"points": 500, "order_id": "POS-3-000912"}]},
     )
 
-    points: StrictInt = Field(gt=0, le=1_000_000_000)
+    points: Annotated[int, Field(gt=0, le=1_000_000_000), JsonInteger]
     order_id: Reference | None = Field(
         default=None, description="At most one redemption per member and order."
     )
@@ -43,8 +44,8 @@ class AdjustmentCreate(BaseModel):
         json_schema_extra={"examples": [{"points": 200, "reason": "Kulanz: late delivery"}]},
     )
 
-    points: StrictInt = Field(
-        ge=-1_000_000_000, le=1_000_000_000, description="Positive credits, negative debits; not 0."
+    points: Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000), JsonInteger] = Field(
+        description="Positive credits, negative debits; not 0."
     )
     reason: str = Field(min_length=1, max_length=500)
 

@@ -4,21 +4,24 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.kit.schemas import DecimalRange, Instant, Omittable, Uuid
+from app.kit.schemas import DecimalRange, Instant, JsonInteger, Omittable, Uuid
 
 TierName = Annotated[str, Field(min_length=1, max_length=100, examples=["Gold"])]
 Rank = Annotated[
-    StrictInt, Field(ge=0, le=1_000, description="Order of the tiers: higher is better; unique.")
+    int,
+    Field(ge=0, le=1_000, description="Order of the tiers: higher is better; unique."),
+    JsonInteger,
 ]
 Threshold = Annotated[
-    StrictInt,
+    int,
     Field(
         ge=0,
         le=1_000_000_000,
         description="Qualifying points that reach the tier; must rise with the rank.",
     ),
+    JsonInteger,
 ]
 Multiplier = Annotated[
     Decimal,

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.earning.schemas import Channel, LineItem
-from app.kit.schemas import MinorUnits, Uuid
+from app.kit.schemas import JsonInteger, MinorUnits, Uuid
 from app.program.schemas import CurrencyCode
 from app.vouchers.discount import Item, Order, Reason
 
@@ -79,9 +79,8 @@ class VoucherReservationCreate(BaseModel):
     )
 
     order_id: OrderId
-    ttl_seconds: StrictInt | None = Field(
+    ttl_seconds: Annotated[int, Field(ge=1), JsonInteger] | None = Field(
         default=None,
-        ge=1,
         description="How long to hold the voucher (default 15 minutes; longer than the "
         "configured maximum is cut to it). The same order reserving again extends it.",
     )

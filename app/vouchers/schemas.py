@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.earning.schemas import Channel
-from app.kit.schemas import MinorUnits, Uuid
+from app.kit.schemas import JsonInteger, MinorUnits, Uuid
 from app.ledger.schemas import BalanceSummary
 from app.vouchers.models import VoucherKind, VoucherStatus
 
@@ -19,8 +19,8 @@ BASIS_POINTS = 10_000
 MAX_BATCH = 100_000
 Label = Annotated[str, Field(min_length=1, max_length=64)]
 # The terms' types, shared by a reward's partial update.
-Discount = Annotated[StrictInt, Field(ge=1, le=100_000_000_000)]
-ValidDays = Annotated[StrictInt, Field(ge=1, le=3650)]
+Discount = Annotated[int, Field(ge=1, le=100_000_000_000), JsonInteger]
+ValidDays = Annotated[int, Field(ge=1, le=3650), JsonInteger]
 Channels = Annotated[list[Channel], Field(max_length=3)]
 Categories = Annotated[list[Label], Field(max_length=100)]
 
@@ -135,7 +135,7 @@ class VoucherBatchCreate(BaseModel):
 
     template: VoucherTerms | None = None
     reward_id: Uuid | None = Field(default=None, description="Copy this reward's voucher terms.")
-    count: StrictInt = Field(ge=1, le=MAX_BATCH)
+    count: Annotated[int, Field(ge=1, le=MAX_BATCH), JsonInteger]
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

@@ -8,7 +8,7 @@ from tests.factories import adjust, assert_problem, enrol, write
 
 @pytest.mark.parametrize(
     "body",
-    [{"points": True}, {"points": "500"}, {"points": 500.0}, {"reward_id": "hex"}],
+    [{"points": True}, {"points": "500"}, {"points": 500.5}, {"reward_id": "hex"}],
 )
 async def test_a_gift_the_document_calls_invalid_is_refused_and_nothing_moves(
     client, pos, admin, body

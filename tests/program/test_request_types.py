@@ -21,7 +21,7 @@ async def program(client, admin):
     [
         ("signup_bonus", True),
         ("pending_days", "14"),
-        ("gift_max_points", 500.0),
+        ("gift_max_points", 500.5),
         ("referral_min_purchase_total", False),
         ("points_per_currency_unit", True),
         ("points_per_currency_unit", False),

@@ -21,7 +21,7 @@ async def rewards(client, admin):
     [
         ("cost_points", "500"),
         ("value", True),
-        ("valid_days", 90.0),
+        ("valid_days", 90.5),
         ("active", 0),
         ("stock", False),
         ("starts_at", 1_767_225_600),

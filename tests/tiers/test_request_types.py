@@ -23,7 +23,7 @@ async def tiers(client, admin):
     [
         ("threshold", False),
         ("threshold", "300"),
-        ("threshold", 300.0),
+        ("threshold", 300.5),
         ("rank", True),
         ("multiplier", True),
         ("multiplier", "1e1"),
@@ -39,6 +39,13 @@ async def test_a_tier_with_a_value_the_document_calls_invalid_is_refused_and_not
     problem = assert_problem(response, 422, "validation_error")
     assert [error["loc"] for error in problem["errors"]] == [["body", field]]
     assert await tiers(client, admin) == []
+
+
+async def test_a_whole_number_written_with_a_zero_fraction_is_an_integer(client, admin):
+    response = await client.post("/v1/tiers", json={**GOLD, "threshold": 300.0}, headers=admin)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["threshold"] == 300
 
 
 async def test_a_multiplier_given_as_a_number_is_rounded_to_four_places(client, admin):

@@ -26,7 +26,7 @@ async def vouchers(app):
             ["body", "template", "valid_days"],
         ),
         (
-            {"template": {**TEMPLATE, "min_order_total": 20.0}, "count": 1},
+            {"template": {**TEMPLATE, "min_order_total": 20.5}, "count": 1},
             ["body", "template", "min_order_total"],
         ),
         ({"reward_id": "0193c2a45b6e7c8d9e0f1a2b3c4d5e6f", "count": 1}, ["body", "reward_id"]),
