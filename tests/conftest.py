@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api_keys import service as api_key_service
 from app.api_keys.models import Scope
@@ -162,13 +163,20 @@ def settings(database: TestDatabase) -> Settings:
 
 async def _empty_tables(app: FastAPI) -> None:
     engine = app.state.runtime.engine
-    if engine.dialect.name != "postgresql":
-        return
+    if engine.dialect.name == "postgresql":
+        await empty_postgres_database(engine)
+
+
+async def empty_postgres_database(engine: AsyncEngine, config_version: int = 1) -> None:
+    """Every table as the migrations leave it. A service that keeps running on the database
+    needs a ``config_version`` it has not cached yet, or it would keep the old programme."""
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         # The migration's rows are part of an empty database.
-        await conn.execute(insert(ConfigVersion).values(id=CONFIG_VERSION_ID, version=1))
+        await conn.execute(
+            insert(ConfigVersion).values(id=CONFIG_VERSION_ID, version=config_version)
+        )
         await conn.execute(
             insert(Account),
             [

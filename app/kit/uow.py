@@ -10,13 +10,16 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit import idempotency
 from app.kit.errors import StammkundeError
+from app.kit.request_checks import (
+    query_parameter_names,
+    refuse_nul_characters,
+    refuse_unknown_query_parameters,
+)
 from app.kit.runtime import get_runtime
 
 
@@ -29,32 +32,14 @@ async def get_session(request: Request) -> AsyncSession:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
-def _query_parameter_names(dependant: Dependant) -> set[str]:
-    names = {parameter.alias for parameter in dependant.query_params}
-    for dependency in dependant.dependencies:
-        names |= _query_parameter_names(dependency)
-    return names
-
-
-def refuse_unknown_query_parameters(request: Request, known: set[str]) -> None:
-    """A misspelt parameter (``?limt=10``) is an error, not silently a different request."""
-    unknown = [name for name in request.query_params if name not in known]
-    if unknown:
-        raise RequestValidationError(
-            [
-                {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown parameter"}
-                for name in dict.fromkeys(unknown)
-            ]
-        )
-
-
 class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        known_query_parameters = _query_parameter_names(self.dependant)
+        known_query_parameters = query_parameter_names(self.dependant)
 
         async def handle_in_unit_of_work(request: Request) -> Response:
             refuse_unknown_query_parameters(request, known_query_parameters)
+            await refuse_nul_characters(request)
             async with get_runtime(request).sessionmaker() as session:
                 request.state.session = session
                 return await _run(handler, request, session)
