@@ -71,6 +71,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas.update(schemas["Problem"].pop("$defs", {}))
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    # Not in problems: they may quote the refused input.
+    _forbid_nul(document["paths"])
+    _forbid_nul([schema for name, schema in schemas.items() if name not in ECHOING_SCHEMAS])
     examples = recorded_examples()
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
@@ -79,6 +82,24 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     add_links(document)
     app.openapi_schema = document
     return document
+
+
+# The service refuses U+0000 in any text (app/kit/request_checks.py): strings say so.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+_STRING_ALREADY_BOUND = ("pattern", "format", "enum", "const")
+ECHOING_SCHEMAS = {"Problem", "FieldError"}
+
+
+def _forbid_nul(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _forbid_nul(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "string" and not any(k in node for k in _STRING_ALREADY_BOUND):
+            node["pattern"] = NO_NUL_PATTERN
+        for key, item in node.items():
+            if key not in ("example", "examples"):
+                _forbid_nul(item)
 
 
 @cache
