@@ -46,8 +46,8 @@ from app.kit.runtime import get_runtime
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# Visible ASCII: what survives every HTTP stack unchanged (spaces at the ends would not).
-KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
+# Printable ASCII without spaces at the ends: what every HTTP stack passes on unchanged.
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
@@ -227,9 +227,9 @@ async def require_idempotency_key(
 ) -> Claim:
     if idempotency_key is None:
         raise IdempotencyKeyMissing(f"This write requires an {HEADER} header.")
-    if not re.fullmatch(KEY_PATTERN, idempotency_key):
+    if len(idempotency_key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, idempotency_key):
         raise IdempotencyKeyInvalid(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces)."
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
         )
     settings = get_runtime(request).settings
     request_fingerprint = fingerprint(

@@ -27,6 +27,7 @@ from app.kit.errors import (
 )
 from app.kit.idempotency import HEADER as IDEMPOTENCY_HEADER
 from app.kit.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
+from app.kit.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_MAX_LENGTH
 from app.kit.openapi_links import add_links
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -201,4 +202,8 @@ def _apply_conventions(operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "header" and parameter.get("name") == IDEMPOTENCY_HEADER:
             parameter["required"] = required
-            parameter["schema"] = {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}
+            parameter["schema"] = {
+                "type": "string",
+                "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                "pattern": IDEMPOTENCY_KEY_PATTERN,
+            }

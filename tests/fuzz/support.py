@@ -17,6 +17,7 @@ from hypothesis import settings
 
 from app.kit.idempotency import HEADER as IDEMPOTENCY_HEADER
 from app.kit.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
+from app.kit.idempotency import MAX_KEY_LENGTH
 from app.main import create_app
 from app.vouchers.schemas import MAX_BATCH
 from tests.conftest import make_settings
@@ -121,7 +122,7 @@ def prepare(case: schemathesis.Case) -> None:
 
     - A valid ``Idempotency-Key`` becomes one never used before: generated keys repeat
       (``"0"``, ``"a"``), and a repeat with another body is rightly refused as reused.
-      Invalid keys (empty, too long, not visible ASCII) are sent as generated.
+      Invalid keys (empty, too long, not printable ASCII) are sent as generated.
     - A webhook URL's host name becomes an address literal: the service resolves names
       when an endpoint is saved, and the tests send nothing beyond 127.0.0.1.
     - A valid batch of campaign codes is cut to a hundred: the largest (100 000) takes
@@ -129,7 +130,11 @@ def prepare(case: schemathesis.Case) -> None:
     """
     headers = case.headers or {}
     key = headers.get(IDEMPOTENCY_HEADER)
-    if isinstance(key, str) and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+    if (
+        isinstance(key, str)
+        and len(key) <= MAX_KEY_LENGTH
+        and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key)
+    ):
         headers[IDEMPOTENCY_HEADER] = f"fuzz-{next(_keys)}"
     if case.path == "/v1/vouchers" and isinstance(case.body, dict):
         count = case.body.get("count")

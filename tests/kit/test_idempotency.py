@@ -202,7 +202,7 @@ async def test_overlong_key_is_refused(client: httpx.AsyncClient, admin: dict[st
     assert longest.status_code == 201, longest.text
 
 
-@pytest.mark.parametrize("key", ["till 1 sale 7", "kasse-\u00e4"])
+@pytest.mark.parametrize("key", ["kasse-\u00e4", "tab\tinside", "\u00a0nbsp"])
 async def test_a_key_outside_visible_ascii_is_refused_as_documented(
     app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], key: str
 ) -> None:
@@ -215,7 +215,7 @@ async def test_a_key_outside_visible_ascii_is_refused_as_documented(
     operation = app.openapi()["paths"][PATH]["post"]
     header = next(p for p in operation["parameters"] if p["in"] == "header")
     assert not re.fullmatch(header["schema"]["pattern"], key)
-    assert re.fullmatch(header["schema"]["pattern"], "till-1-sale-7")
+    assert re.fullmatch(header["schema"]["pattern"], "till 1, sale 7")
 
 
 # --- replays --------------------------------------------------------------------------------
