@@ -111,22 +111,33 @@ def _spawn(database_url: str, log_path: Path) -> LiveServer:
     return LiveServer(f"http://{HOST}:{port}", process, log_path)
 
 
-async def _wait_until_healthy(server: LiveServer, deadline: float) -> bool:
-    """True once /healthz answers 200; False if the process exited first."""
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=2.0, trust_env=False) as http:
+async def wait_until_healthy(
+    base_url: str, process: subprocess.Popen[bytes], deadline: float
+) -> bool:
+    """True once /healthz answers 200; False if the process exited first; TimeoutError
+    past ``deadline``."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=2.0, trust_env=False) as http:
         while time.monotonic() < deadline:
-            if server.process.poll() is not None:
+            if process.poll() is not None:
                 return False
             try:
                 if (await http.get("/healthz")).status_code == 200:
                     # Still ours: had the port been taken, our process would have exited.
-                    return server.process.poll() is None
+                    return process.poll() is None
             except httpx.TransportError:
                 pass
             await asyncio.sleep(POLL_SECONDS)
-    raise LiveServerError(
-        f"uvicorn did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n{server.log_tail()}"
-    )
+    raise TimeoutError
+
+
+async def _wait_until_healthy(server: LiveServer, deadline: float) -> bool:
+    try:
+        return await wait_until_healthy(server.base_url, server.process, deadline)
+    except TimeoutError:
+        raise LiveServerError(
+            f"uvicorn did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n"
+            f"{server.log_tail()}"
+        ) from None
 
 
 async def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -15,15 +15,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from tests.factories import stammkunde
-from tests.live_server import HOST, PROJECT_ROOT, free_port, server_environment
+from tests.live_server import (
+    HOST,
+    PROJECT_ROOT,
+    free_port,
+    server_environment,
+    wait_until_healthy,
+)
 
 START_TIMEOUT_SECONDS = 60.0
 KILL_TIMEOUT_SECONDS = 10.0
 START_ATTEMPTS = 3
-POLL_SECONDS = 0.05
 LOG_TAIL_CHARS = 4000
 STAMMKUNDE = str(Path(sys.executable).with_name("stammkunde"))
 
@@ -71,21 +74,13 @@ def serve_environment(database_url: str, **settings: str) -> dict[str, str]:
 
 
 async def _healthy(service: Service, deadline: float) -> bool:
-    """True once /healthz answers 200; False if the process exited first."""
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=2.0, trust_env=False) as http:
-        while time.monotonic() < deadline:
-            if service.process.poll() is not None:
-                return False
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return service.process.poll() is None
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(POLL_SECONDS)
-    raise ServiceError(
-        f"the service did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n"
-        f"{service.log_tail()}"
-    )
+    try:
+        return await wait_until_healthy(service.base_url, service.process, deadline)
+    except TimeoutError:
+        raise ServiceError(
+            f"the service did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n"
+            f"{service.log_tail()}"
+        ) from None
 
 
 def _spawn(command: Sequence[str], environment: Mapping[str, str], log_path: Path) -> Service:
