@@ -22,7 +22,7 @@ from app.webhooks import delivery
 from app.webhooks.models import WebhookDelivery
 from tests.factories import enrol, headers_for
 from tests.webhooks.conftest import TIMEOUT_SECONDS
-from tests.webhooks.receiver import HANG, Receiver, Request
+from tests.webhooks.receiver import HANG, TOGETHER_WAIT_SECONDS, Receiver, Request
 from tests.webhooks.support import (
     by_event,
     create_endpoint,
@@ -327,9 +327,17 @@ async def test_two_workers_at_once_deliver_every_event_exactly_once_in_member_or
         event_ids = await record_events(app, *plan)
         second_engine = create_engine(settings)
         try:
+            # Patient senders: under load the second worker may start late, and the first
+            # one's requests must wait for it rather than time out (then nothing is proven).
+            patient = worker_config(app, timeout=TOGETHER_WAIT_SECONDS + 5)
             runs = await asyncio.gather(
-                run_worker(app, utcnow()),
-                run_worker(app, utcnow(), sessionmaker=create_sessionmaker(second_engine)),
+                run_worker(app, utcnow(), config=patient),
+                run_worker(
+                    app,
+                    utcnow(),
+                    config=patient,
+                    sessionmaker=create_sessionmaker(second_engine),
+                ),
             )
         finally:
             await second_engine.dispose()
