@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,11 @@ class LiveServer:
             return self.log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
         except OSError:
             return ""
+
+    def not_answering(self) -> LiveServerError:
+        return LiveServerError(
+            f"uvicorn did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n{self.log_tail()}"
+        )
 
 
 def free_port() -> int:
@@ -112,10 +117,13 @@ def _spawn(database_url: str, log_path: Path) -> LiveServer:
 
 
 async def wait_until_healthy(
-    base_url: str, process: subprocess.Popen[bytes], deadline: float
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    deadline: float,
+    timed_out: Callable[[], Exception],
 ) -> bool:
-    """True once /healthz answers 200; False if the process exited first; TimeoutError
-    past ``deadline``."""
+    """True once /healthz answers 200; False if the process exited first; past
+    ``deadline`` the error ``timed_out`` makes (with the log's tail, say) is raised."""
     async with httpx.AsyncClient(base_url=base_url, timeout=2.0, trust_env=False) as http:
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -127,17 +135,7 @@ async def wait_until_healthy(
             except httpx.TransportError:
                 pass
             await asyncio.sleep(POLL_SECONDS)
-    raise TimeoutError
-
-
-async def _wait_until_healthy(server: LiveServer, deadline: float) -> bool:
-    try:
-        return await wait_until_healthy(server.base_url, server.process, deadline)
-    except TimeoutError:
-        raise LiveServerError(
-            f"uvicorn did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n"
-            f"{server.log_tail()}"
-        ) from None
+    raise timed_out()
 
 
 async def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -156,7 +154,9 @@ async def _start(database_url: str, log_path: Path) -> LiveServer:
     for _ in range(START_ATTEMPTS):
         server = _spawn(database_url, log_path)
         try:
-            if await _wait_until_healthy(server, deadline):
+            if await wait_until_healthy(
+                server.base_url, server.process, deadline, server.not_answering
+            ):
                 return server
         except BaseException:
             await _stop(server.process)

@@ -51,6 +51,12 @@ class Service:
         except OSError:
             return ""
 
+    def not_answering(self) -> ServiceError:
+        return ServiceError(
+            f"the service did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n"
+            f"{self.log_tail()}"
+        )
+
     async def terminate(self, within: float) -> float:
         """Send SIGTERM and wait for the exit; the seconds it took (TimeoutExpired past
         ``within``)."""
@@ -71,16 +77,6 @@ def serve_environment(database_url: str, **settings: str) -> dict[str, str]:
     environment = server_environment(database_url)
     environment.update({f"STAMMKUNDE_{name.upper()}": value for name, value in settings.items()})
     return environment
-
-
-async def _healthy(service: Service, deadline: float) -> bool:
-    try:
-        return await wait_until_healthy(service.base_url, service.process, deadline)
-    except TimeoutError:
-        raise ServiceError(
-            f"the service did not answer /healthz within {START_TIMEOUT_SECONDS:g}s:\n"
-            f"{service.log_tail()}"
-        ) from None
 
 
 def _spawn(command: Sequence[str], environment: Mapping[str, str], log_path: Path) -> Service:
@@ -108,7 +104,9 @@ async def running(
         service = _spawn(command, environment, log_path)
         try:
             # An exit before answering is most likely the port taken meanwhile: try another.
-            if await _healthy(service, deadline):
+            if await wait_until_healthy(
+                service.base_url, service.process, deadline, service.not_answering
+            ):
                 break
         except BaseException:
             await service.kill()
