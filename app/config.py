@@ -163,6 +163,13 @@ class Settings(BaseSettings):
         description="Events older than this are deleted once every webhook delivery of "
         "them is finished.",
     )
+    console_session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 30,
+        description="A login to the admin console at `/admin` lasts this long; logging out "
+        "or revoking the admin key ends it earlier.",
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__, jobs
 from app.api import router as api_router
 from app.config import Settings, get_settings, resolve_secret_key
+from app.console import router as console
 from app.db.engine import create_engine
 from app.db.migrations import head_revision
 from app.db.session import create_sessionmaker
@@ -119,5 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router)
     app.include_router(api_router)
+    app.include_router(console.router)
+    app.mount(console.STATIC_PATH, StaticFiles(directory=console.STATIC_DIRECTORY))
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -4,6 +4,7 @@ from app.analytics.models import AbcClassification
 from app.api_keys.models import ApiKey
 from app.bonuses.models import BonusGrant
 from app.campaigns.models import Campaign
+from app.console.models import ConsoleSession
 from app.db.base import Base
 from app.db.config_cache import ConfigVersion
 from app.earning.models import Purchase, PurchaseReturn
@@ -29,6 +30,7 @@ __all__ = [
     "BonusGrant",
     "Campaign",
     "ConfigVersion",
+    "ConsoleSession",
     "EarnLot",
     "Event",
     "Gift",
