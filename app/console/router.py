@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from app.api_keys import service as api_keys
 from app.api_keys.models import Scope
-from app.console import dashboard, sessions
+from app.console import codes, dashboard, members, programme, sessions, webhooks
 from app.console.i18n import LANGUAGE_COOKIE, LOCALES, N_
 from app.console.rendering import page
 from app.console.routing import PREFIX, ConsoleRoute, CurrentUser, safe_next, set_cookie
@@ -99,4 +99,5 @@ async def choose_language(request: Request, locale: str, next_page: NextPage = N
     return response
 
 
-router.include_router(dashboard.router)
+for section in (dashboard, members, programme, codes, webhooks):
+    router.include_router(section.router)
