@@ -19,7 +19,7 @@ from app.console import sessions
 from app.console.i18n import LANGUAGE_COOKIE, N_, negotiate
 from app.console.rendering import render
 from app.kit.errors import StammkundeError
-from app.kit.request_checks import refuse_nul_characters
+from app.kit.request_checks import NUL, refuse_nul_characters
 from app.kit.runtime import get_runtime
 from app.program.schemas import ProgramSettings
 
@@ -140,6 +140,26 @@ def error_page(request: Request, error: StammkundeError | RequestValidationError
     )
 
 
+async def _refuse_nul_in_form(request: Request) -> None:
+    """U+0000 arrives percent-encoded in a form, where the raw-body check cannot see it."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return
+    form = await request.form()
+    fields = [
+        name
+        for name, value in form.multi_items()
+        if NUL in name or (isinstance(value, str) and NUL in value)
+    ]
+    if fields:
+        raise RequestValidationError(
+            [
+                {"type": "string_nul", "loc": ("body", name), "msg": "Text must not contain U+0000"}
+                for name in fields
+            ]
+        )
+
+
 class ConsoleRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -152,6 +172,7 @@ class ConsoleRoute(APIRoute):
                 request.state.session = session
                 try:
                     await refuse_nul_characters(request)
+                    await _refuse_nul_in_form(request)
                     response = await handler(request)
                     await session.commit()
                 except LoginRequired:
