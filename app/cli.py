@@ -141,7 +141,8 @@ def _seed_demo_on_first_start(base_url: str) -> None:
             "\n  An admin API key was created. It is shown only this once:\n\n"
             f"    {key}\n\n"
             f"  export STAMMKUNDE_KEY={key}\n"
-            f'  curl -H "Authorization: Bearer $STAMMKUNDE_KEY" {base_url}/v1/program\n',
+            f'  curl -H "Authorization: Bearer $STAMMKUNDE_KEY" {base_url}/v1/program\n'
+            f"\n  Admin console: {base_url}/admin (log in with the key above)\n",
             err=True,
         )
 
