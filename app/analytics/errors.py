@@ -7,3 +7,7 @@ class PeriodInvalid(StammkundeError):
     status = 422
     code = "validation_error"
     title = "Validation error"
+
+
+class PeriodTooLong(PeriodInvalid):
+    """A series whose period would be cut into more buckets than one query compares."""

@@ -18,6 +18,16 @@ class AbcClass(StrEnum):
     C = "C"
 
 
+class Interval(StrEnum):
+    """The length of a series' buckets: local days, weeks (Monday to Sunday), calendar
+    months or calendar years. A period's first and last buckets are cut at its ends."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
 class AbcClassification(IdMixin, CreatedAtMixin, Base):
     """One run of the classification job: which window and thresholds it used, what it found.
 

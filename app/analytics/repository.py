@@ -12,8 +12,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from app.analytics.models import AbcClass, AbcClassification
 from app.analytics.rules import Period
@@ -110,6 +121,56 @@ async def members_enrolled(session: AsyncSession, period: Period) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionCounts:
+    at_start: int  # S
+    at_end: int  # E
+    new_at_end: int  # N
+
+
+async def retention_counts(
+    session: AsyncSession, periods: Sequence[Period], currency: str
+) -> list[RetentionCounts]:
+    """S, E and N of ``customer_counts`` for each of ``periods``, in one pass over each
+    member's purchases before the last period's end (per member: a flag per period for
+    "a purchase in the 12 months before its start" and "before its end", and the first
+    purchase ever)."""
+    if not periods:
+        return []
+    flags = []
+    for index, period in enumerate(periods):
+        in_start_window = and_(
+            Purchase.occurred_at >= period.start_customers_since,
+            Purchase.occurred_at < period.starts_at,
+        )
+        in_end_window = and_(
+            Purchase.occurred_at >= period.end_customers_since,
+            Purchase.occurred_at < period.ends_at,
+        )
+        flags.append(func.max(case((in_start_window, 1), else_=0)).label(f"s{index}"))
+        flags.append(func.max(case((in_end_window, 1), else_=0)).label(f"e{index}"))
+    per_member = (
+        select(func.min(Purchase.occurred_at).label("first_at"), *flags)
+        .where(
+            *_counting_purchases(currency),
+            Purchase.occurred_at < max(period.ends_at for period in periods),
+        )
+        .group_by(Purchase.member_id)
+        .subquery()
+    )
+    m = per_member.c
+    sums = []
+    for index, period in enumerate(periods):
+        at_end = m[f"e{index}"]
+        # A member of E has a purchase before the period's end, so the first purchase
+        # among all those read here is its first one before the end, as in customer_counts.
+        new = and_(at_end == 1, m.first_at >= period.starts_at)
+        sums += [func.sum(m[f"s{index}"]), func.sum(at_end), func.sum(case((new, 1), else_=0))]
+    row = (await session.execute(select(*sums))).one()
+    values = [_int(value) for value in row]
+    return [RetentionCounts(*values[i : i + 3]) for i in range(0, len(values), 3)]
+
+
+@dataclass(frozen=True, slots=True)
 class PointFlows:
     issued: int  # net debits of the issued account: purchases (less returns) and bonuses
     adjusted: int  # net debits of the adjustments account: goodwill less corrections
@@ -119,6 +180,23 @@ class PointFlows:
 
 async def point_flows(session: AsyncSession, period: Period) -> PointFlows:
     """What the programme accounts took and gave in the period, by the time of the entries."""
+    return (await point_flows_by_bucket(session, [period.starts_at, period.ends_at]))[0]
+
+
+def bucket_of(column: SQLCoreOperations[datetime], edges: Sequence[datetime]) -> ColumnElement[int]:
+    """The index of the bucket ``[edges[i], edges[i + 1])`` a moment falls in, for moments
+    between the first and the last edge (the query's WHERE keeps to those)."""
+    inner = edges[1:-1]
+    if not inner:
+        return literal(0)
+    return case(*((column < edge, index) for index, edge in enumerate(inner)), else_=len(inner))
+
+
+async def point_flows_by_bucket(
+    session: AsyncSession, edges: Sequence[datetime]
+) -> list[PointFlows]:
+    """``point_flows`` for each bucket between consecutive ``edges``, in one pass over the
+    period's entries: the buckets add up to the whole period exactly."""
     accounts = {
         kind: program_account_id(kind)
         for kind in (
@@ -131,22 +209,29 @@ async def point_flows(session: AsyncSession, period: Period) -> PointFlows:
     debit_minus_credit = func.sum(
         case((Posting.side == Side.debit, Posting.amount), else_=-Posting.amount)
     )
+    bucket = bucket_of(Posting.created_at, edges).label("bucket")
     rows = await session.execute(
-        select(Posting.account_id, debit_minus_credit)
+        select(bucket, Posting.account_id, debit_minus_credit)
         .where(
             Posting.account_id.in_(list(accounts.values())),
-            Posting.created_at >= period.starts_at,
-            Posting.created_at < period.ends_at,
+            Posting.created_at >= edges[0],
+            Posting.created_at < edges[-1],
         )
-        .group_by(Posting.account_id)
+        .group_by(bucket, Posting.account_id)
     )
-    net = {account_id: _int(value) for account_id, value in rows.all()}
-    return PointFlows(
-        issued=net.get(accounts[AccountKind.issued], 0),
-        adjusted=net.get(accounts[AccountKind.adjustments], 0),
-        redeemed=-net.get(accounts[AccountKind.redeemed], 0),
-        expired=-net.get(accounts[AccountKind.expired], 0),
-    )
+    net: dict[tuple[int, UUID], int] = {
+        (int(index), account_id): _int(value) for index, account_id, value in rows.all()
+    }
+
+    def flows(index: int) -> PointFlows:
+        return PointFlows(
+            issued=net.get((index, accounts[AccountKind.issued]), 0),
+            adjusted=net.get((index, accounts[AccountKind.adjustments]), 0),
+            redeemed=-net.get((index, accounts[AccountKind.redeemed]), 0),
+            expired=-net.get((index, accounts[AccountKind.expired]), 0),
+        )
+
+    return [flows(index) for index in range(len(edges) - 1)]
 
 
 _CREDIT_MINUS_DEBIT = case((Posting.side == Side.credit, Posting.amount), else_=-Posting.amount)
@@ -174,6 +259,29 @@ async def points_outstanding(session: AsyncSession, at: datetime) -> int:
         )
     )
     return _int(members) + _int(in_gifts)
+
+
+# --- Members by tier --------------------------------------------------------------------
+
+
+async def members_per_tier(session: AsyncSession, now: datetime) -> dict[UUID | None, int]:
+    """Active members per tier in force at ``now`` (a manual tier while it lasts, else the
+    earned one, as ``app.tiers.service.earning_tier``); None: members without a tier.
+    Merged duplicates and erased members are left out: they are nobody's membership any
+    more (the person of a merged record counts once, as the record it was merged into)."""
+    manual_in_force = and_(
+        Member.manual_tier_id.is_not(None),
+        Member.manual_tier_until.is_not(None),
+        Member.manual_tier_until > now,
+    )
+    tier = case((manual_in_force, Member.manual_tier_id), else_=Member.tier_id).label("tier")
+    rows = await session.execute(
+        select(tier, func.count())
+        .select_from(Member)
+        .where(Member.status == MemberStatus.active)
+        .group_by(tier)
+    )
+    return {tier_id: _int(count) for tier_id, count in rows.all()}
 
 
 # --- ABC: members ranked by revenue -------------------------------------------------------

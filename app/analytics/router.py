@@ -1,12 +1,27 @@
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.analytics import service
 from app.analytics.errors import PeriodInvalid
-from app.analytics.models import AbcClass
-from app.analytics.schemas import AbcMemberRead, AbcSummaryRead, KpisRead
+from app.analytics.models import AbcClass, Interval
+from app.analytics.rules import (
+    AUTO_BUCKETS,
+    EARLIEST_DAY,
+    LATEST_DAY,
+    MAX_BUCKETS,
+    MAX_MONTHS,
+)
+from app.analytics.schemas import (
+    AbcMemberRead,
+    AbcSummaryRead,
+    KpisRead,
+    MembersByTierRead,
+    MonthlyRetentionRead,
+    PointsFlowRead,
+)
+from app.db.base import utcnow
 from app.kit.auth import AdminKey
 from app.kit.errors import error_responses
 from app.kit.pagination import InvalidCursor, Page, PageQuery
@@ -18,8 +33,8 @@ From = Annotated[
     date,
     Query(
         alias="from",
-        ge=date(1970, 1, 1),
-        le=date(9999, 12, 30),
+        ge=EARLIEST_DAY,
+        le=LATEST_DAY - timedelta(days=1),
         description="First day of the period (inclusive), a local date in the programme's "
         "time zone.",
     ),
@@ -27,8 +42,8 @@ From = Annotated[
 To = Annotated[
     date,
     Query(
-        ge=date(1970, 1, 2),
-        le=date(9999, 12, 31),
+        ge=EARLIEST_DAY + timedelta(days=1),
+        le=LATEST_DAY,
         description="The day the period ends at (exclusive): `from=2026-01-01&to=2026-02-01` "
         "is January. Must be after `from`.",
     ),
@@ -105,3 +120,56 @@ async def list_abc_members(
 ) -> Page[AbcMemberRead]:
     items, next_cursor = await service.abc_members(session, from_, to, abc_class, page)
     return Page[AbcMemberRead](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/points/flow",
+    summary="Get points issued, redeemed and expired over time",
+    description="The figures' points_issued, points_adjusted, points_redeemed and "
+    "points_expired (see `GET /v1/analytics/kpis`) for each bucket of the period: local "
+    "days, weeks (Monday to Sunday), calendar months or calendar years, the first and the "
+    "last cut at the period's ends. The buckets add up to the figures of the whole period. "
+    f"At most {MAX_BUCKETS} buckets. Scope `admin`.",
+    responses=error_responses(PeriodInvalid),
+)
+async def get_points_flow(
+    from_: From,
+    to: To,
+    _admin: AdminKey,
+    session: Session,
+    interval: Annotated[
+        Interval | None,
+        Query(
+            description="The buckets' length; by default the finest that cuts the period "
+            f"into at most {AUTO_BUCKETS} buckets (years when none does)."
+        ),
+    ] = None,
+) -> PointsFlowRead:
+    return await service.points_flow(session, from_, to, interval)
+
+
+@router.get(
+    "/members/tiers",
+    summary="Get how many members hold each tier",
+    description="Active members by the tier in force now: a manual tier while it lasts, "
+    "else the earned one. Every tier of the ladder is listed, lowest rank first; members "
+    "without a tier are counted apart. Duplicate records merged into another and erased "
+    "members are not members any more and are not counted. Scope `admin`.",
+)
+async def get_members_by_tier(_admin: AdminKey, session: Session) -> MembersByTierRead:
+    return await service.members_by_tier(session, utcnow())
+
+
+@router.get(
+    "/retention/monthly",
+    summary="Get the customer retention rate month by month",
+    description=PERIOD + "\n\nFor each calendar month of the period (the first and the "
+    "last cut at the period's ends): the retention rate CRR = ((E - N) / S) x 100 and its "
+    "counts, exactly as `GET /v1/analytics/kpis` gives them for that month alone. "
+    f"At most {MAX_MONTHS} months. Scope `admin`.",
+    responses=error_responses(PeriodInvalid),
+)
+async def get_monthly_retention(
+    from_: From, to: To, _admin: AdminKey, session: Session
+) -> MonthlyRetentionRead:
+    return await service.monthly_retention(session, from_, to)

@@ -7,16 +7,19 @@ units. No floats anywhere.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from uuid import UUID
 
-from app.analytics.models import AbcClass
+from app.analytics.models import AbcClass, Interval
 from app.program.calendar import add_months, start_of_local_day
 
 RATE_PLACES = 2
 CUSTOMER_WINDOW_MONTHS = 12
+# The days a period may start and end at: what the API takes.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(9999, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,57 @@ def period(start: date, end: date, timezone: str) -> Period:
 def trailing_year(today: date, timezone: str) -> Period:
     """The 12 local months before ``today``: the ABC classification job's window."""
     return period(add_months(today, -CUSTOMER_WINDOW_MONTHS), today, timezone)
+
+
+# --- Series: a period cut into buckets ------------------------------------------------------
+
+# The most buckets a series has: its query compares each row with every bucket's edge.
+MAX_BUCKETS = 366
+# Without a chosen interval, a series takes the finest one that gives at most this many.
+AUTO_BUCKETS = 36
+# Monthly retention: each month is three counts in one pass over the purchases.
+MAX_MONTHS = 36
+
+
+def _next_edge(day: date, interval: Interval) -> date | None:
+    """The first day of the bucket after the one ``day`` is in; None past the calendar."""
+    try:
+        if interval is Interval.day:
+            return day + timedelta(days=1)
+        if interval is Interval.week:
+            return day + timedelta(days=7 - day.weekday())  # the next Monday
+        if interval is Interval.month:
+            return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return date(day.year + 1, 1, 1)
+    except (OverflowError, ValueError):
+        return None
+
+
+def buckets(
+    start: date, end: date, interval: Interval, limit: int = MAX_BUCKETS
+) -> list[tuple[date, date]] | None:
+    """The local days ``(from, to)`` (``to`` exclusive) of each bucket of the period
+    ``start`` to ``end``: whole calendar days, weeks, months or years, the first and the
+    last cut at the period's ends. None when there would be more than ``limit``."""
+    spans: list[tuple[date, date]] = []
+    day = start
+    while day < end:
+        if len(spans) == limit:
+            return None
+        edge = _next_edge(day, interval)
+        following = end if edge is None or edge > end else edge
+        spans.append((day, following))
+        day = following
+    return spans
+
+
+def interval_for(start: date, end: date) -> Interval:
+    """The finest interval that cuts the period into at most ``AUTO_BUCKETS`` buckets
+    (years when none does)."""
+    for interval in (Interval.day, Interval.week, Interval.month):
+        if buckets(start, end, interval, AUTO_BUCKETS) is not None:
+            return interval
+    return Interval.year
 
 
 def round_half_away(value: Fraction) -> int:

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.analytics.models import AbcClass
+from app.analytics.models import AbcClass, Interval
 
 RATE = (
     'Percent with two decimal places as a decimal string ("66.67"), rounded half away '
@@ -115,4 +115,72 @@ class AbcMemberRead(BaseModel):
     revenue_share: Decimal | None = Field(description="Of the total revenue. " + RATE)
     cumulative_share: Decimal | None = Field(
         description="Of the total revenue, this member's and everyone ranked before. " + RATE
+    )
+
+
+class PointsBucketRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from", description="First local day of the bucket (inclusive).")
+    to: date = Field(description="The local day the bucket ends at (exclusive).")
+    points_issued: int = Field(description="As the figures' points_issued, in this bucket.")
+    points_adjusted: int = Field(description="The adjustments part of points_issued.")
+    points_redeemed: int = Field(description="As the figures' points_redeemed, in this bucket.")
+    points_expired: int = Field(description="As the figures' points_expired, in this bucket.")
+
+
+class PointsFlowRead(BaseModel):
+    """Points issued, redeemed and expired over time: the period cut into buckets."""
+
+    period: PeriodRead
+    interval: Interval = Field(description="The length of the buckets.")
+    buckets: list[PointsBucketRead] = Field(
+        description="Every bucket of the period in order, empty ones with 0; together they "
+        "add up to the figures of the whole period."
+    )
+
+
+class TierMembersRead(BaseModel):
+    tier_id: UUID
+    name: str
+    rank: int
+    members: int = Field(description="Active members whose tier in force this is.")
+
+
+class MembersByTierRead(BaseModel):
+    """How many members hold each tier now."""
+
+    as_of: datetime = Field(description="The moment the tiers in force were taken at.")
+    members: int = Field(description="Active members, with a tier or without.")
+    without_tier: int = Field(description="Active members with no tier in force.")
+    tiers: list[TierMembersRead] = Field(
+        description="Every tier of the ladder by rank, lowest first (0 when nobody holds it)."
+    )
+
+
+class MonthRetentionRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    month: date = Field(description="The first day of the calendar month.")
+    from_: date = Field(
+        alias="from", description="First local day counted (the month's, or the period's)."
+    )
+    to: date = Field(description="The local day counting ends at (exclusive).")
+    retention_rate: Decimal | None = Field(
+        description="CRR = ((E - N) / S) x 100 of this month alone, as the figures' "
+        "retention_rate for the period `from` to `to`. " + RATE
+    )
+    customers_at_start: int = Field(description="S of this month.")
+    customers_at_end: int = Field(description="E of this month.")
+    new_customers: int = Field(description="N of this month.")
+
+
+class MonthlyRetentionRead(BaseModel):
+    """The customer retention rate of each calendar month of a period."""
+
+    period: PeriodRead
+    currency: str = Field(description="Purchases count in this currency.")
+    months: list[MonthRetentionRead] = Field(
+        description="Each calendar month of the period in order; the first and the last cut "
+        "at the period's ends."
     )

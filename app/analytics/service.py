@@ -7,25 +7,33 @@ counts into rates are the pure functions of ``rules``.
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics import repository, rules
-from app.analytics.errors import PeriodInvalid
-from app.analytics.models import AbcClass
+from app.analytics.errors import PeriodInvalid, PeriodTooLong
+from app.analytics.models import AbcClass, Interval
 from app.analytics.rules import Period
 from app.analytics.schemas import (
     AbcClassRead,
     AbcMemberRead,
     AbcSummaryRead,
     KpisRead,
+    MembersByTierRead,
+    MonthlyRetentionRead,
+    MonthRetentionRead,
     PeriodRead,
+    PointsBucketRead,
+    PointsFlowRead,
+    TierMembersRead,
 )
 from app.kit.pagination import InvalidCursor, PageParams
+from app.program.calendar import start_of_local_day
 from app.program.schemas import ProgramSettings
 from app.program.service import get_program
+from app.tiers import service as tiers
 
 
 def period_of(start: date, end: date, program: ProgramSettings) -> Period:
@@ -84,6 +92,97 @@ async def kpis(session: AsyncSession, start: date, end: date) -> KpisRead:
         point_value_minor=program.point_value_minor,
         liability_minor=rules.liability(outstanding, program.point_value_minor),
         breakage_rate=rules.breakage_rate(flows.expired, issued),
+    )
+
+
+# --- Series -------------------------------------------------------------------------------
+
+
+def _cut(period: Period, interval: Interval, limit: int, parameter: str) -> list[tuple[date, date]]:
+    spans = rules.buckets(period.start, period.end, interval, limit)
+    if spans is None:
+        raise PeriodTooLong(
+            f"The period has more than {limit} {interval.value}s; choose a shorter period"
+            + (" or a longer interval." if parameter == "interval" else "."),
+            errors=[
+                {
+                    "loc": ["query", parameter],
+                    "msg": f"at most {limit} {interval.value}s",
+                    "type": "value_error",
+                }
+            ],
+        )
+    return spans
+
+
+async def points_flow(
+    session: AsyncSession, start: date, end: date, interval: Interval | None = None
+) -> PointsFlowRead:
+    """Points issued, redeemed and expired per bucket of the period, as ``kpis`` counts
+    them for the whole period (one query cuts the same entries into buckets)."""
+    program = await get_program(session)
+    period = period_of(start, end, program)
+    interval = interval or rules.interval_for(start, end)
+    spans = _cut(period, interval, rules.MAX_BUCKETS, "interval")
+    edges = [start_of_local_day(day, program.timezone) for day, _ in spans]
+    flows = await repository.point_flows_by_bucket(session, [*edges, period.ends_at])
+    return PointsFlowRead(
+        period=_period_read(period),
+        interval=interval,
+        buckets=[
+            PointsBucketRead(
+                from_=first,
+                to=following,
+                points_issued=flow.issued + flow.adjusted,
+                points_adjusted=flow.adjusted,
+                points_redeemed=flow.redeemed,
+                points_expired=flow.expired,
+            )
+            for (first, following), flow in zip(spans, flows, strict=True)
+        ],
+    )
+
+
+async def monthly_retention(session: AsyncSession, start: date, end: date) -> MonthlyRetentionRead:
+    """CRR of each calendar month of the period (cut at its ends), each exactly as ``kpis``
+    gives it for that month alone; the counts of all months come from one query."""
+    program = await get_program(session)
+    period = period_of(start, end, program)
+    spans = _cut(period, Interval.month, rules.MAX_MONTHS, "from")
+    months = [rules.period(first, following, program.timezone) for first, following in spans]
+    counts = await repository.retention_counts(session, months, program.currency)
+    return MonthlyRetentionRead(
+        period=_period_read(period),
+        currency=program.currency,
+        months=[
+            MonthRetentionRead(
+                month=month.start.replace(day=1),
+                from_=month.start,
+                to=month.end,
+                retention_rate=rules.retention_rate(count.at_start, count.at_end, count.new_at_end),
+                customers_at_start=count.at_start,
+                customers_at_end=count.at_end,
+                new_customers=count.new_at_end,
+            )
+            for month, count in zip(months, counts, strict=True)
+        ],
+    )
+
+
+async def members_by_tier(session: AsyncSession, now: datetime) -> MembersByTierRead:
+    """Active members per tier in force at ``now``, every tier of the ladder listed."""
+    counts = await repository.members_per_tier(session, now)
+    ladder = await tiers.list_tiers(session)
+    return MembersByTierRead(
+        as_of=now,
+        members=sum(counts.values()),
+        without_tier=counts.get(None, 0),
+        tiers=[
+            TierMembersRead(
+                tier_id=tier.id, name=tier.name, rank=tier.rank, members=counts.get(tier.id, 0)
+            )
+            for tier in ladder
+        ],
     )
 
 

@@ -68,6 +68,14 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[list[str], str]] = {
     "get_kpis": (["422"], "the period's end must follow its start"),
     "get_abc_segments": (["422"], "the period's end must follow its start"),
     "list_abc_members": (["422"], "the period's end must follow its start"),
+    "get_points_flow": (
+        ["422"],
+        "the period's end must follow its start; at most 366 buckets of the interval",
+    ),
+    "get_monthly_retention": (
+        ["422"],
+        "the period's end must follow its start; at most 36 months",
+    ),
 }
 
 _DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
