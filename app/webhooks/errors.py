@@ -1,4 +1,4 @@
-from app.kit.errors import NotFound, Unprocessable
+from app.kit.errors import Conflict, NotFound, Unprocessable
 
 
 class WebhookEndpointNotFound(NotFound):
@@ -14,3 +14,8 @@ class WebhookDeliveryNotFound(NotFound):
 class WebhookUrlNotAllowed(Unprocessable):
     code = "webhook_url_not_allowed"
     title = "Webhook URL not allowed"
+
+
+class WebhookDeliveryNotFailed(Conflict):
+    code = "webhook_delivery_not_failed"
+    title = "Webhook delivery not failed"

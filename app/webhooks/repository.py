@@ -167,6 +167,33 @@ def add_attempt(session: AsyncSession, attempt: WebhookAttempt) -> None:
     session.add(attempt)
 
 
+async def requeue_failed(
+    session: AsyncSession, endpoint_id: UUID, delivery_id: UUID, now: datetime
+) -> bool:
+    """A failed delivery back to pending, due at ``now``; False unless it was failed.
+
+    Conditional, so that of two retries at once only one requeues it. A failed delivery
+    holds no lease (its last result cleared it), so no worker is sending it.
+    """
+    result = await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.failed,
+        )
+        .values(
+            status=DeliveryStatus.pending.value,
+            next_attempt_at=now,
+            finished_at=None,
+            locked_until=None,
+            lease=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 # --- reading deliveries ---------------------------------------------------------------------
 
 

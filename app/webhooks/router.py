@@ -3,6 +3,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from app.db.base import utcnow
 from app.kit.auth import AdminKey
 from app.kit.errors import error_responses
 from app.kit.idempotency import OPTIONAL_IDEMPOTENCY_ERRORS, OptionalIdempotencyKey
@@ -11,6 +12,7 @@ from app.kit.runtime import get_runtime
 from app.kit.uow import Session, UnitOfWorkRoute
 from app.webhooks import service
 from app.webhooks.errors import (
+    WebhookDeliveryNotFailed,
     WebhookDeliveryNotFound,
     WebhookEndpointNotFound,
     WebhookUrlNotAllowed,
@@ -235,3 +237,24 @@ async def get_webhook_delivery(
     endpoint_id: UUID, delivery_id: UUID, _admin: AdminKey, session: Session
 ) -> WebhookDeliveryRead:
     return _delivery(await service.get_delivery(session, endpoint_id, delivery_id))
+
+
+@router.post(
+    "/{endpoint_id}/deliveries/{delivery_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Retry a failed delivery",
+    description="Only a `failed` delivery (given up after its last attempt) can be retried: it "
+    "becomes `pending`, due now, and the delivery worker sends it on its next run. It gets "
+    "one more attempt, counted on after the earlier ones; if that fails too, it is `failed` "
+    "again (retry it again later). It goes out before its member's later deliveries to this "
+    "endpoint that are still pending, which wait for it; the endpoint stays `failing` until "
+    "a delivery succeeds. A disabled endpoint's retried delivery waits until it is enabled. "
+    "Returns the delivery as `GET` does. Scope `admin`.",
+    responses=error_responses(
+        WebhookEndpointNotFound, WebhookDeliveryNotFound, WebhookDeliveryNotFailed
+    ),
+)
+async def retry_webhook_delivery(
+    endpoint_id: UUID, delivery_id: UUID, _admin: AdminKey, session: Session
+) -> WebhookDeliveryRead:
+    return _delivery(await service.retry_delivery(session, endpoint_id, delivery_id, utcnow()))

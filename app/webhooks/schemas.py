@@ -102,7 +102,10 @@ class WebhookSecret(BaseModel):
 class WebhookAttemptRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    number: int = Field(description=f"1 to {MAX_ATTEMPTS}.")
+    number: int = Field(
+        description=f"1 to {MAX_ATTEMPTS} on the schedule; each retry of a failed delivery "
+        "adds one."
+    )
     attempted_at: datetime
     status_code: int | None = Field(description="The receiver's HTTP status, if it answered.")
     error: str | None = Field(description="Why the attempt failed, if it did.")
@@ -117,7 +120,7 @@ class WebhookDeliveryRead(BaseModel):
     member_id: UUID | None
     status: DeliveryStatus = Field(
         description="`pending` (due at `next_attempt_at`), `delivered`, or `failed` (given up "
-        f"after {MAX_ATTEMPTS} attempts)."
+        f"after {MAX_ATTEMPTS} attempts; a retry makes it `pending` again)."
     )
     attempts: int
     next_attempt_at: datetime | None = Field(description="Null once the delivery is finished.")

@@ -1,7 +1,9 @@
-"""Webhook endpoints: create, change, rotate the secret; and their deliveries."""
+"""Webhook endpoints: create, change, rotate the secret; and their deliveries, which an
+admin may send again once they were given up."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +12,7 @@ from app.db.base import utcnow
 from app.kit.pagination import PageParams, paginate
 from app.webhooks import repository, signing, urls
 from app.webhooks.errors import (
+    WebhookDeliveryNotFailed,
     WebhookDeliveryNotFound,
     WebhookEndpointNotFound,
     WebhookUrlNotAllowed,
@@ -132,3 +135,27 @@ async def get_delivery(
     if delivery is None:
         raise WebhookDeliveryNotFound(f"No delivery {delivery_id} to endpoint {endpoint_id}.")
     return (await _with_attempts(session, [delivery]))[0]
+
+
+async def retry_delivery(
+    session: AsyncSession, endpoint_id: UUID, delivery_id: UUID, now: datetime
+) -> DeliveryWithAttempts:
+    """Send a failed delivery again: it is pending once more, due at ``now``.
+
+    Its attempts keep counting on (the log keeps every try under its own number), so the
+    schedule, which gives up after ``MAX_ATTEMPTS`` failures and which a failed delivery has
+    run through, gives it one attempt: it is delivered, or failed again at once until the
+    next retry by hand, never another day of backoff. Meanwhile it goes out before its member's later deliveries to
+    the endpoint that are pending (they wait for it, as for any earlier one); the endpoint
+    stays failing until a delivery succeeds, which this one may be. A disabled endpoint's
+    retried delivery waits until it is enabled again, as its other pending ones do.
+    """
+    found = await get_delivery(session, endpoint_id, delivery_id)
+    requeued = await repository.requeue_failed(session, endpoint_id, delivery_id, now)
+    await session.refresh(found.delivery)
+    if not requeued:
+        raise WebhookDeliveryNotFailed(
+            f"Delivery {delivery_id} is {found.delivery.status}: only a failed delivery can be "
+            "retried."
+        )
+    return found

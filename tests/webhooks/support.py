@@ -16,6 +16,7 @@ from app.events.service import emit
 from app.webhooks import delivery
 from app.webhooks.delivery import WorkerConfig
 from app.webhooks.models import WebhookEndpoint
+from app.webhooks.schedule import MAX_ATTEMPTS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -122,3 +123,26 @@ def by_event(requests: Sequence[Any]) -> dict[str, int]:
     for request in requests:
         counts[request.event_id] = counts.get(request.event_id, 0) + 1
     return counts
+
+
+async def run_until_given_up(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    endpoint: dict[str, Any],
+    event_id: str,
+    start: datetime,
+) -> datetime:
+    """Run the worker along the backoff schedule until the event's delivery is given up
+    (the receiver must keep refusing it); return the clock's time at the last run."""
+    now = start
+    for _ in range(MAX_ATTEMPTS):
+        await run_worker(app, now)
+        [found] = [
+            d for d in await deliveries(client, admin, endpoint) if d["event_id"] == event_id
+        ]
+        if found["status"] == "failed":
+            return now
+        assert found["status"] == "pending", found
+        now = datetime.fromisoformat(found["next_attempt_at"])
+    raise AssertionError(f"not given up after {MAX_ATTEMPTS} runs: {found}")
