@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow, uuid7
 from app.events.service import emit
+from app.kit.pagination import PageParams, paginate
 from app.ledger import chain, events, repository
 from app.ledger.errors import InsufficientPoints
 from app.ledger.models import (
@@ -560,6 +561,15 @@ async def balance(
         pending=accounts[AccountKind.pending].balance or 0,
         lifetime_earned=await repository.lifetime_earned(session, member_id),
         expiring=[(points, at) for at, points in sorted(expiring.items())],
+    )
+
+
+async def transactions(
+    session: AsyncSession, member_id: UUID, params: PageParams
+) -> tuple[Sequence[LedgerTransaction], str | None]:
+    """One page of the member's ledger entries, newest first."""
+    return await paginate(
+        session, repository.member_transactions(member_id), LedgerTransaction, params
     )
 
 

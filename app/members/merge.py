@@ -67,6 +67,14 @@ def _refuse(target_id: UUID, source_id: UUID, members: dict[UUID, Member | None]
             )
 
 
+def check(target: Member, source: Member) -> None:
+    """Raise what :func:`merge` refuses these two records with, as they are now: for a
+    person to see before confirming a merge (``merge`` checks again under its locks)."""
+    if source.id == target.id:
+        raise MergeSameMember("A member cannot be merged into itself.")
+    _refuse(target.id, source.id, {target.id: target, source.id: source})
+
+
 async def merge(
     session: AsyncSession, target_id: UUID, source_id: UUID, now: datetime | None = None
 ) -> Merged:

@@ -1,3 +1,4 @@
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 from sqlalchemy import Select, and_, case, or_, select, update
@@ -50,6 +51,25 @@ def list_statement(
     if email is not None:
         statement = statement.where(Member.email == email)
     return statement
+
+
+def search_statement(exact: Mapping[str, object], name_texts: Sequence[str]) -> Select[Member]:
+    """Members with one of the ``exact`` values (a column name each: id, card_number, email,
+    external_id) or whose name contains one of ``name_texts``, ignoring case; LIKE's
+    wildcards in the texts match themselves."""
+    conditions = [getattr(Member, column) == value for column, value in exact.items()]
+    conditions += [Member.name.icontains(text, autoescape=True) for text in name_texts]
+    return select(Member).where(or_(*conditions))
+
+
+async def merged_into(session: AsyncSession, member_id: UUID) -> Sequence[Member]:
+    """The records merged directly into the member, in the order they were merged."""
+    statement = (
+        select(Member)
+        .where(Member.merged_into_id == member_id)
+        .order_by(Member.merged_at, Member.id)
+    )
+    return (await session.scalars(statement)).all()
 
 
 async def taken_fields(session: AsyncSession, member: Member, fields: dict[str, str]) -> list[str]:

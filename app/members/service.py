@@ -1,3 +1,4 @@
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from uuid import UUID
@@ -199,3 +200,82 @@ async def list_members(
         current = await repository.current_member(session, member)
         found.setdefault(current.id, current)
     return list(found.values()), next_cursor
+
+
+# Spaces and dashes people type into a card number as printed ("2712 3456 7890 1236").
+_CARD_SEPARATORS = re.compile(r"[\s-]+")
+
+
+def card_number_typed(text: str) -> str | None:
+    """``text`` as a card number, without the separators a person may type; None when it
+    cannot be one (card numbers are ASCII digits)."""
+    digits = _CARD_SEPARATORS.sub("", text)
+    return digits if digits and digits.isascii() and digits.isdigit() else None
+
+
+def _as_uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+def _exact_look_ups(text: str) -> dict[str, object]:
+    """What a typed text can be exactly: a member id, a card number, an e-mail address
+    (stored in lower case) or an external id (as stored)."""
+    look_ups: dict[str, object] = {"external_id": text}
+    card_number = card_number_typed(text)
+    if card_number is not None:
+        look_ups["card_number"] = card_number
+    if "@" in text:
+        look_ups["email"] = text.lower()
+    member_id = _as_uuid(text)
+    if member_id is not None:
+        look_ups["id"] = member_id
+    return look_ups
+
+
+def _spellings(text: str) -> list[str]:
+    """The text in the cases a name is written in. SQLite's lower() (and PostgreSQL's under
+    the C locale) folds ASCII letters only, so "özdemir" finds "Özdemir" only when asked
+    for in its capitalised spelling too."""
+    return sorted({text, text.lower(), text.upper(), text.capitalize(), text.title()})
+
+
+async def search_members(
+    session: AsyncSession, text: str, params: PageParams
+) -> tuple[Sequence[Member], str | None]:
+    """Members newest first whose card number, e-mail, external id or id is ``text`` (card
+    numbers without separators, e-mail in any case), or whose name contains it, in any
+    case. Every member, without a text. Merged and erased records are found as they are."""
+    text = text.strip()
+    if not text:
+        return await list_members(session, params)
+    statement = repository.search_statement(_exact_look_ups(text), _spellings(text))
+    return await paginate(session, statement, Member, params)
+
+
+async def identify(session: AsyncSession, text: str) -> Member | None:
+    """The record a person means by a member id, card number, e-mail or external id: the
+    record itself, also when it was merged or erased (whoever asks decides what that means)."""
+    text = text.strip()
+    if not text:
+        return None
+    look_ups = _exact_look_ups(text)
+    member_id = look_ups.pop("id", None)
+    if isinstance(member_id, UUID):
+        found = await repository.get(session, member_id)
+        if found is not None:
+            return found
+    for column in ("card_number", "email", "external_id"):
+        value = look_ups.get(column)
+        if isinstance(value, str):
+            found = await repository.get_by(session, **{column: value})
+            if found is not None:
+                return found
+    return None
+
+
+async def duplicates_merged_into(session: AsyncSession, member_id: UUID) -> Sequence[Member]:
+    """The records merged directly into the member, in the order they were merged."""
+    return await repository.merged_into(session, member_id)
