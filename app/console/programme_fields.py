@@ -12,7 +12,7 @@ per field, in words about what the person typed (amounts in major units, not min
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -197,9 +197,16 @@ class FormReader:
     def moment(self, name: str) -> None:
         """A local date and time in the programme's time zone; the API takes an offset."""
         moment = self._moment(name)
-        if moment is not None:
-            aware = moment.replace(tzinfo=ZoneInfo(self.timezone))
-            self._text[name] = aware.isoformat(timespec="seconds")
+        if moment is None:
+            return
+        try:
+            # Sent in UTC: the first and last days of the calendar have no UTC moment for
+            # every local time, and old dates have offsets in seconds.
+            utc = moment.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+        except OverflowError:
+            self._refuse(name, NOT_A_MOMENT)
+            return
+        self._text[name] = utc.isoformat(timespec="seconds")
 
     def choices(self, name: str, *, whole_numbers: bool = False) -> None:
         """Ticked checkboxes sharing one name: a list (empty when none is ticked)."""

@@ -159,6 +159,19 @@ async def test_refused_fields_are_explained_and_nothing_is_written(
     assert await rewards(client, admin) == []
 
 
+async def test_a_local_time_with_no_moment_in_utc_is_refused(console, client, admin):
+    # In New York the last evening of the calendar is already in year 10000 in UTC.
+    await client.put("/v1/program", json={"timezone": "America/New_York"}, headers=admin)
+    values = await form_of(console, NEW)
+    values.update(name="Forever", cost_points="1", value="1", valid_days="1")
+
+    response = await console.post_form(NEW, {**values, "ends_at": "9999-12-31T23:00"})
+
+    assert response.status_code == 422
+    assert field_error(response.text, "ends_at") == "Enter a date and time."
+    assert await rewards(client, admin) == []
+
+
 async def test_an_edit_replaces_what_the_form_shows(console, client, admin):
     reward = await create_reward(client, admin, stock=10, description="For loyal customers")
     url = f"{REWARDS}/{reward['id']}"
