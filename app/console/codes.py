@@ -24,7 +24,9 @@ from starlette.datastructures import FormData
 from app.console import forms
 from app.console.actions import ACTION_KEY_FIELD, first_submission, new_action_key
 from app.console.i18n import N_
-from app.console.rendering import gettext, page
+from app.console.programme_fields import FormReader
+from app.console.programme_rewards import PERCENT, PLACEMENTS
+from app.console.rendering import gettext, locale_of, page
 from app.console.routing import ConsoleRoute, CurrentUser
 from app.db.base import utcnow
 from app.earning.schemas import Channel
@@ -204,38 +206,51 @@ async def _gift_details(session: AsyncSession, gift: Gift) -> dict[str, Any]:
 # --- campaign codes in bulk -----------------------------------------------------------------
 
 
-def _batch_errors(error: ValidationError) -> dict[str, forms.Message]:
-    """Messages by form field: the template's fields are the form's own fields."""
-    messages: dict[str, forms.Message] = {}
-    for details in error.errors():
-        location = details["loc"]
-        if location and location[0] == "template":
-            name = str(location[1]) if len(location) > 1 else forms.GENERAL
-        else:
-            name = str(location[0]) if location else forms.GENERAL
-        messages.setdefault(name, forms.describe(details))
-    return messages
+TERM_FIELDS = tuple(VoucherTerms.model_fields)
 
 
-def read_batch(form: FormData) -> forms.Form[VoucherBatchCreate]:
-    """The body ``POST /v1/vouchers`` would get from this form, checked by its model.
+def read_batch(
+    form: FormData, *, locale: str, currency: str, timezone: str
+) -> forms.Form[VoucherBatchCreate]:
+    """The body ``POST /v1/vouchers`` would get from this form, checked by its models.
 
+    Amounts are typed in major units and percentages in percent, as on the reward form.
     The terms become ``template`` when any of them is filled in, so that choosing a reward
     and filling in terms as well is refused just as the API refuses it.
     """
-    entered = {name: str(value) for name, value in form.items() if isinstance(value, str)}
-    template = forms.json_values(VoucherTerms, form)
-    template.pop("channels", None)
-    channels = [value for value in form.getlist("channels") if isinstance(value, str)]
-    if channels:
-        template["channels"] = channels
+    reader = FormReader(form, locale=locale, currency=currency, timezone=timezone)
     body = forms.json_values(VoucherBatchCreate, form)
-    if template:
-        body["template"] = template
+    errors: dict[str, forms.Message] = {}
+    terms_refused = False
+    entered = reader.entered
+    if any(str(form.get(name) or "").strip() for name in TERM_FIELDS):
+        if reader.entered.get("kind") == VoucherKind.percent:
+            reader.percent("value", PERCENT)
+        else:
+            reader.money("value")
+        reader.money("min_order_total")
+        reader.money("max_discount")
+        reader.choices("channels")
+        reader.listing("categories")
+        terms = reader.validate(VoucherTerms, PLACEMENTS)
+        entered, errors = terms.entered, dict(terms.errors)
+        if terms.model is None:
+            terms_refused = True
+        else:
+            body["template"] = terms.model.model_dump(mode="json")
     try:
-        return forms.Form(entered, VoucherBatchCreate.model_validate(body), {})
+        batch = VoucherBatchCreate.model_validate(body)
     except ValidationError as error:
-        return forms.Form(entered, None, _batch_errors(error))
+        for details in error.errors():
+            location = details["loc"]
+            if not location and terms_refused:
+                continue  # "template or reward_id": the terms were there, but refused
+            name = str(location[0]) if location else forms.GENERAL
+            errors.setdefault(name, forms.describe(details))
+        return forms.Form(entered, None, errors)
+    if errors:
+        return forms.Form(entered, None, errors)
+    return forms.Form(entered, batch, {})
 
 
 async def _batch_page(
@@ -270,7 +285,10 @@ async def batch_form(request: Request, user: CurrentUser) -> Response:
 @router.post("/batches")
 async def create_batch(request: Request, user: CurrentUser) -> Response:
     form = await request.form()
-    read = read_batch(form)
+    program = await get_program(request.state.session)
+    read = read_batch(
+        form, locale=locale_of(request), currency=program.currency, timezone=program.timezone
+    )
     channels = [value for value in form.getlist("channels") if isinstance(value, str)]
     if read.model is None:
         return await _batch_page(request, read.entered, read.errors, channels, 422)
@@ -287,7 +305,6 @@ async def create_batch(request: Request, user: CurrentUser) -> Response:
             request, "codes/batch_repeated.html", {"section": SECTION}, status_code=409
         )
     batch = await vouchers.issue_batch(session, get_runtime(request).secret_key, read.model)
-    program = await get_program(session)
     day = calendar.local_date(batch.valid_from, program.timezone)
     return StreamingResponse(
         _csv_lines(batch),
