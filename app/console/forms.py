@@ -113,8 +113,8 @@ def json_values(
     values: dict[str, Any] = {}
     for name, types in _property_types(model).items():
         if "boolean" in types:
-            if name in form:
-                values[name] = str(form.get(name)).lower() in CHECKED
+            # An unticked checkbox sends nothing at all.
+            values[name] = str(form.get(name, "")).lower() in CHECKED
             continue
         raw = form.get(name)
         if not isinstance(raw, str):

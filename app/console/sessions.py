@@ -29,6 +29,8 @@ class ConsoleUser:
 
     api_key: ApiKey
     token: str
+    # Kept apart from the row: an error page is drawn after the rollback expired it.
+    key_name: str
 
 
 def _digest(secret_key: bytes, purpose: str, value: str) -> str:
@@ -85,7 +87,7 @@ async def resume(
     api_key = row.scalar_one_or_none()
     if api_key is None or api_key.revoked_at is not None or Scope.admin not in api_key.scopes:
         return None
-    return ConsoleUser(api_key=api_key, token=token)
+    return ConsoleUser(api_key=api_key, token=token, key_name=api_key.name)
 
 
 async def end(session: AsyncSession, secret_key: bytes, token: str) -> None:
