@@ -14,7 +14,7 @@ Response models need none of this: the service builds them itself.
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -79,11 +79,21 @@ JsonInteger = BeforeValidator(_json_integer)
 JsonInteger]``: constraints added outside it reach the document as ``ge``/``le`` instead of
 ``minimum``/``maximum``."""
 
+def _representable_in_utc(moment: datetime) -> datetime:
+    # 0001-01-01T00:00:00+01:00 is a valid RFC 3339 text, but a moment before year 1 in UTC.
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("give a moment from year 1 to 9999 in UTC") from None
+    return moment
+
+
 Instant = Annotated[
     AwareDatetime,
     text_in(
         _DATE_TIME, datetime, "an RFC 3339 date-time with an offset, e.g. 2026-03-01T09:30:00+01:00"
     ),
+    AfterValidator(_representable_in_utc),
 ]
 """A moment: an RFC 3339 date-time with an offset (``Z`` for UTC)."""
 
