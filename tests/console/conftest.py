@@ -19,7 +19,9 @@ class ConsoleClient(httpx.AsyncClient):
     csrf_token: str = ""
 
     async def log_in(self, api_key: str, locale: str = "en") -> httpx.Response:
-        login = await self.get("/admin/login", headers={"Accept-Language": locale})
+        # Like a browser, every later request asks for the same language.
+        self.headers["Accept-Language"] = locale
+        login = await self.get("/admin/login")
         response = await self.post(
             "/admin/login", data={"api_key": api_key, "csrf_token": csrf_of(login.text)}
         )

@@ -81,3 +81,16 @@ def test_numbers_money_and_dates_follow_the_locale() -> None:
     assert german.moment(late) == "02.03.2026, 00:30:00"
     assert german.month(date(2026, 3, 1)) == "März 2026"
     assert english.number(None) == i18n.NOTHING
+
+
+def test_each_text_is_translated_in_one_catalogue_only() -> None:
+    from babel.messages.pofile import read_po
+
+    catalogues: dict[str, list[str]] = {}
+    for path in sorted((i18n.LOCALES_DIRECTORY / "de").glob("*.po")):
+        with path.open("rb") as po_file:
+            for message in read_po(po_file, locale="de"):
+                if message.id:
+                    catalogues.setdefault(str(message.id), []).append(path.name)
+    twice = {message: files for message, files in catalogues.items() if len(files) > 1}
+    assert not twice, f"one translation per text, in one file: {twice}"
