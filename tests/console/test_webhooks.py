@@ -166,6 +166,24 @@ async def test_a_retry_without_the_token_changes_nothing(app, console, client, a
     assert after == failed
 
 
+async def test_an_unknown_endpoint_or_delivery_is_a_404_page(console, client, admin):
+    endpoint = await create_endpoint(client, admin, "http://127.0.0.1:9/x")
+
+    unknown_endpoint = await console.get(f"/admin/webhooks/{uuid.uuid4()}")
+    unknown_delivery = await console.get(
+        f"/admin/webhooks/{endpoint['id']}/deliveries/{uuid.uuid4()}"
+    )
+    retry_unknown = await console.post_form(
+        f"/admin/webhooks/{endpoint['id']}/deliveries/{uuid.uuid4()}/retry"
+    )
+    not_an_id = await console.get("/admin/webhooks/not-an-id")
+
+    assert (unknown_endpoint.status_code, unknown_delivery.status_code) == (404, 404)
+    assert retry_unknown.status_code == 404
+    assert not_an_id.status_code == 422
+    assert "text/html" in unknown_endpoint.headers["content-type"]
+
+
 # --- creating, switching, deleting ----------------------------------------------------------
 
 
