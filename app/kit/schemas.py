@@ -79,6 +79,7 @@ JsonInteger = BeforeValidator(_json_integer)
 JsonInteger]``: constraints added outside it reach the document as ``ge``/``le`` instead of
 ``minimum``/``maximum``."""
 
+
 def _representable_in_utc(moment: datetime) -> datetime:
     # 0001-01-01T00:00:00+01:00 is a valid RFC 3339 text, but a moment before year 1 in UTC.
     try:
