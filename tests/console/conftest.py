@@ -26,10 +26,11 @@ class ConsoleClient(httpx.AsyncClient):
             "/admin/login", data={"api_key": api_key, "csrf_token": csrf_of(login.text)}
         )
         assert response.status_code == 303, response.text
-        dashboard = await self.get("/admin/dashboard")
-        assert dashboard.status_code == 200, dashboard.text
-        self.csrf_token = csrf_of(dashboard.text)
-        return dashboard
+        # Any page carries the token; the code look-up is the one that reads nothing.
+        page = await self.get("/admin/codes")
+        assert page.status_code == 200, page.text
+        self.csrf_token = csrf_of(page.text)
+        return page
 
     async def post_form(self, url: str, data: dict[str, Any] | None = None) -> httpx.Response:
         return await self.post(url, data={**(data or {}), "csrf_token": self.csrf_token})

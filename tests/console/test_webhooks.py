@@ -11,7 +11,7 @@ import pytest
 from app.config import Settings
 from app.db.base import utcnow
 from app.webhooks.schedule import MAX_ATTEMPTS
-from tests.conftest import TestDatabase, make_settings
+from tests import conftest
 from tests.factories import assert_problem
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.support import (
@@ -27,8 +27,11 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
 @pytest.fixture
-def settings(database: TestDatabase) -> Settings:
-    return make_settings(database.url, webhook_allow_private=True, webhook_timeout_seconds=1.0)
+def settings(database: conftest.TestDatabase) -> Settings:
+    # The test database's class, named through its module so that pytest does not collect it.
+    return conftest.make_settings(
+        database.url, webhook_allow_private=True, webhook_timeout_seconds=1.0
+    )
 
 
 def field_error(page: str, name: str) -> str:
